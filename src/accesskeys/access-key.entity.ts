@@ -1,0 +1,45 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Customer } from '../customers/customer.entity.js';
+
+@Entity('access_keys')
+@Index('IDX_access_keys_customer_create', ['customerId', 'tmCreate', 'id'])
+export class AccessKey {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column({ name: 'customer_id', type: 'uuid' })
+  customerId: string;
+
+  @ManyToOne(() => Customer, { onDelete: 'RESTRICT', createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'customer_id', foreignKeyConstraintName: 'FK_access_keys_customer' })
+  customer?: Customer;
+
+  @Column({ type: 'varchar', length: 255 })
+  name: string;
+
+  @Column({ type: 'varchar', length: 4096 })
+  detail: string;
+
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  @Index('UQ_access_keys_token_hash', { unique: true })
+  @Column({ name: 'token_hash', type: 'varchar', length: 64, select: false })
+  tokenHash: string;
+
+  @Column({ name: 'token_prefix', type: 'varchar', length: 11 })
+  tokenPrefix: string;
+
+  @Column({ name: 'tm_expire', type: 'datetime', precision: 3 })
+  tmExpire: Date;
+
+  @Column({ name: 'tm_create', type: 'datetime', precision: 3 })
+  tmCreate: Date;
+
+  @Column({ name: 'tm_update', type: 'datetime', precision: 3, nullable: true })
+  tmUpdate: Date | null;
+
+  @Column({ name: 'tm_delete', type: 'datetime', precision: 3, nullable: true })
+  tmDelete: Date | null;
+
+  @Column({ name: 'tm_last_used', type: 'datetime', precision: 3, nullable: true })
+  tmLastUsed: Date | null;
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccessKey } from './access-key.entity.js';
+import { AccessKeysController } from './accesskeys.controller.js';
+import { AccessKeysService } from './accesskeys.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([AccessKey])],
+  controllers: [AccessKeysController],
+  providers: [AccessKeysService],
+  exports: [AccessKeysService],
+})
+export class AccessKeysModule {}

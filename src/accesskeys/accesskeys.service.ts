@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { MAX_PAGE_SIZE } from '../common/page.dto.js';
+import { Permission } from '../customers/customer.entity.js';
+import { AccessKey } from './access-key.entity.js';
+import {
+  generateAccessKeyToken,
+  hashAccessKeyToken,
+  isWellFormedAccessKeyToken,
+  TOKEN_PREFIX_LENGTH,
+} from './access-key-token.js';
+import type { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
+import { DEFAULT_EXPIRE, type CreateAccessKeyDto } from './dto/create-access-key.dto.js';
+import type { UpdateAccessKeyDto } from './dto/update-access-key.dto.js';
+
+export function toAccessKeyDto(key: AccessKey, token?: string): AccessKeyDto {
+  return {
+    id: key.id,
+    customer_id: key.customerId,
+    name: key.name,
+    detail: key.detail,
+    ...(token === undefined ? {} : { token }),
+    token_prefix: key.tokenPrefix,
+    tm_expire: key.tmExpire.toISOString(),
+    tm_create: key.tmCreate.toISOString(),
+    tm_update: key.tmUpdate?.toISOString() ?? null,
+    tm_delete: key.tmDelete?.toISOString() ?? null,
+    tm_last_used: key.tmLastUsed?.toISOString() ?? null,
+  };
+}
+
+const notFound = () => ApiError.notFound('ACCESSKEY_NOT_FOUND', 'The access key was not found.');
+
+/**
+ * Every method takes the caller's customer id and scopes its query by it: there is no way to
+ * reach a key by id alone, so one customer can never see or touch another's keys.
+ */
+@Injectable()
+export class AccessKeysService {
+  constructor(@InjectRepository(AccessKey) private readonly keys: Repository<AccessKey>) {}
+
+  async create(customerId: string, dto: CreateAccessKeyDto): Promise<AccessKeyDto> {
+    const token = generateAccessKeyToken();
+    const now = new Date();
+    const key = this.keys.create({
+      id: randomUUID(),
+      customerId,
+      name: dto.name ?? '',
+      detail: dto.detail ?? '',
+      tokenHash: hashAccessKeyToken(token),
+      tokenPrefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+      tmExpire: new Date(now.getTime() + (dto.expire ?? DEFAULT_EXPIRE) * 1000),
+      tmCreate: now,
+      tmUpdate: null,
+      tmDelete: null,
+      tmLastUsed: null,
+    });
+    await this.keys.insert(key);
+    return toAccessKeyDto(key, token);
+  }
+
+  /** Live keys, newest first, after the cursor (creation time, then id, so ties are ordered). */
+  async list(customerId: string, pageSize = MAX_PAGE_SIZE, pageToken?: string): Promise<AccessKeyPageDto> {
+    const size = Math.min(pageSize, MAX_PAGE_SIZE);
+    const query = this.keys
+      .createQueryBuilder('ak')
+      .where('ak.customerId = :customerId', { customerId })
+      .andWhere('ak.tmDelete IS NULL')
+      .orderBy('ak.tmCreate', 'DESC')
+      .addOrderBy('ak.id', 'DESC')
+      .limit(size + 1);
+    if (pageToken) {
+      const after = decodeCursor(pageToken);
+      query.andWhere('(ak.tmCreate < :time OR (ak.tmCreate = :time AND ak.id < :id))', after);
+    }
+    const rows = await query.getMany();
+    const page = rows.slice(0, size);
+    const last = page.at(-1);
+    return {
+      result: page.map((key) => toAccessKeyDto(key)),
+      next_page_token:
+        rows.length > size && last ? encodeCursor({ time: last.tmCreate, id: last.id }) : '',
+    };
+  }
+
+  async get(customerId: string, id: string): Promise<AccessKeyDto> {
+    const key = await this.keys.findOneBy({ id, customerId, tmDelete: IsNull() });
+    if (key === null) throw notFound();
+    return toAccessKeyDto(key);
+  }
+
+  async update(customerId: string, id: string, dto: UpdateAccessKeyDto): Promise<AccessKeyDto> {
+    const changes: Partial<AccessKey> = { tmUpdate: new Date() };
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.detail !== undefined) changes.detail = dto.detail;
+    const { affected } = await this.keys.update({ id, customerId, tmDelete: IsNull() }, changes);
+    if (!affected) throw notFound();
+    return this.get(customerId, id);
+  }
+
+  /** Soft delete: the row stays, with `tm_delete` set; the key stops working at once. */
+  async remove(customerId: string, id: string): Promise<AccessKeyDto> {
+    const now = new Date();
+    const { affected } = await this.keys.update(
+      { id, customerId, tmDelete: IsNull() },
+      { tmDelete: now, tmUpdate: now },
+    );
+    if (!affected) throw notFound();
+    const key = await this.keys.findOneByOrFail({ id, customerId });
+    return toAccessKeyDto(key);
+  }
+
+  /**
+   * The principal a token stands for, or null. A malformed token or a bad checksum is refused
+   * before any lookup; the lookup is by the token's hash, through a unique index.
+   * A key acts as its customer's admin, as in VoIPBIN.
+   */
+  async authenticate(token: string): Promise<Principal | null> {
+    if (!isWellFormedAccessKeyToken(token)) return null;
+    const key = await this.keys.findOne({
+      where: { tokenHash: hashAccessKeyToken(token), tmDelete: IsNull() },
+      relations: { customer: true },
+    });
+    if (!key?.customer || key.customer.tmDelete !== null || key.tmExpire.getTime() <= Date.now()) {
+      return null;
+    }
+    return {
+      customerId: key.customerId,
+      permission: key.customer.permission | Permission.CustomerAdmin,
+      via: 'accesskey',
+      accessKeyId: key.id,
+    };
+  }
+}

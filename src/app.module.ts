@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccessKeysModule } from './accesskeys/accesskeys.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { AuthenticationGuard } from './auth/authentication.guard.js';
+import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
+import { createValidationPipe } from './common/validation.pipe.js';
+import { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { CustomersModule } from './customers/customers.module.js';
+import { typeOrmOptions } from './database/typeorm.options.js';
+import { HealthController } from './health/health.controller.js';
+
+@Module({
+  imports: [
+    ConfigModule,
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => typeOrmOptions(config.database),
+    }),
+    AuthModule,
+    CustomersModule,
+    AccessKeysModule,
+  ],
+  controllers: [HealthController],
+  providers: [
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
+    { provide: APP_GUARD, useExisting: AuthenticationGuard },
+  ],
+})
+export class AppModule {}

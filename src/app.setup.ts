@@ -1,0 +1,56 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { requestIdFor } from './common/request-id.js';
+
+export const BODY_LIMIT = 100 * 1024;
+
+export function createAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT,
+    // A `__proto__` or `constructor.prototype` key in a JSON body is dropped, never merged.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
+  });
+}
+
+function setupSwagger(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('VoIPBIN authentication and access keys')
+    .setDescription(
+      'Log in for a JWT, manage access keys, and authenticate with either. ' +
+        'Authorize with one of: a Bearer JWT (or access key), `?token=<jwt>`, `?accesskey=<key>`.',
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A login JWT, or an access key (vb_...)' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'query', name: 'token', description: 'A login JWT' }, 'token')
+    .addApiKey({ type: 'apiKey', in: 'query', name: 'accesskey', description: 'An access key' }, 'accesskey')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}
+
+/**
+ * Everything the HTTP layer needs besides the modules: shared by main.ts and the end-to-end tests,
+ * so both run the same server. Call before `app.init()`.
+ */
+export async function configureApp(app: NestFastifyApplication): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', (req, reply, done) => {
+    void reply.header('x-request-id', req.id);
+    done();
+  });
+  // JSON only: a text/plain body is answered 415 rather than parsed as a string.
+  fastify.removeContentTypeParser('text/plain');
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, { referrerPolicy: { policy: 'no-referrer' } });
+  setupSwagger(app);
+}

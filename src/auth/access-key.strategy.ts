@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { Strategy } from 'passport-custom';
+import { AccessKeysService } from '../accesskeys/accesskeys.service.js';
+import { credentialOf } from './credentials.js';
+import type { Principal } from './principal.js';
+
+/** Access keys from `?accesskey=` or `Authorization: Bearer vb_...`. */
+@Injectable()
+export class AccessKeyStrategy extends PassportStrategy(Strategy, 'accesskey') {
+  constructor(private readonly accessKeys: AccessKeysService) {
+    super();
+  }
+
+  async validate(req: FastifyRequest): Promise<Principal | null> {
+    const credential = credentialOf(req);
+    // Not ours (or absent): returning null lets Passport try the next strategy.
+    if (credential?.kind !== 'accesskey') return null;
+    return this.accessKeys.authenticate(credential.value);
+  }
+}

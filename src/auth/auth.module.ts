@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { AccessKeysModule } from '../accesskeys/accesskeys.module.js';
+import { CustomersModule } from '../customers/customers.module.js';
+import { AccessKeyStrategy } from './access-key.strategy.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { AuthenticationGuard } from './authentication.guard.js';
+import { JwtStrategy } from './jwt.strategy.js';
+
+@Module({
+  imports: [PassportModule, CustomersModule, AccessKeysModule],
+  controllers: [AuthController],
+  providers: [AuthService, JwtStrategy, AccessKeyStrategy, AuthenticationGuard],
+  exports: [AuthenticationGuard],
+})
+export class AuthModule {}

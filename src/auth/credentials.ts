@@ -1,0 +1,43 @@
+import type { FastifyRequest } from 'fastify';
+import { ACCESS_KEY_PREFIX } from '../accesskeys/access-key-token.js';
+
+export interface Credential {
+  kind: 'jwt' | 'accesskey';
+  value: string;
+}
+
+const BEARER = /^Bearer[ ]+([^ ]+)[ ]*$/i;
+const found = new WeakMap<object, Credential | null>();
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function find(req: FastifyRequest): Credential | null {
+  const authorization = req.headers.authorization;
+  if (authorization !== undefined) {
+    const value = BEARER.exec(authorization)?.[1] ?? '';
+    return { kind: value.startsWith(ACCESS_KEY_PREFIX) ? 'accesskey' : 'jwt', value };
+  }
+  const query = (req.query ?? {}) as Record<string, unknown>;
+  if (query.token !== undefined) return { kind: 'jwt', value: text(query.token) };
+  if (query.accesskey !== undefined) return { kind: 'accesskey', value: text(query.accesskey) };
+  const cookie = req.cookies?.token;
+  if (cookie !== undefined) return { kind: 'jwt', value: cookie };
+  return null;
+}
+
+/**
+ * The caller's credential: the first source present, in API.md's order (Bearer header, `?token=`,
+ * `?accesskey=`, cookie). Only that one is tried: an invalid credential never falls back to a later
+ * source. A present but malformed value (an `Authorization: Basic ...`, a repeated query
+ * parameter) is kept as an empty value, which every strategy refuses.
+ */
+export function credentialOf(req: FastifyRequest): Credential | null {
+  let credential = found.get(req);
+  if (credential === undefined) {
+    credential = find(req);
+    found.set(req, credential);
+  }
+  return credential;
+}

@@ -1,0 +1,27 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, MaxLength, MinLength } from 'class-validator';
+
+export class LoginDto {
+  @ApiProperty({ example: 'admin' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  username: string;
+
+  @ApiProperty({ example: 'your-password' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1024)
+  password: string;
+}
+
+export class LoginResponseDto {
+  @ApiProperty({ example: 'admin' })
+  username: string;
+
+  @ApiProperty({
+    description: 'A JWT (HS256) valid for 7 days. Also set as the `token` cookie.',
+    example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...',
+  })
+  token: string;
+}

@@ -1,0 +1,33 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class ErrorDetailDto {
+  /** The offending field. */
+  @ApiProperty({ example: 'expire' })
+  field: string;
+
+  @ApiProperty({ example: 'expire must not be less than 86400' })
+  message: string;
+}
+
+export class ErrorBodyDto {
+  @ApiProperty({ example: 'UNAUTHENTICATED', description: 'The class of error (see API.md).' })
+  status: string;
+
+  @ApiProperty({ example: 'INVALID_CREDENTIALS', description: 'Why, as a stable code.' })
+  reason: string;
+
+  @ApiProperty({ example: 'The provided credentials are invalid.' })
+  message: string;
+
+  @ApiProperty({ example: 'req_k1Ns0a9v2qJcX8mB', description: 'Also in the X-Request-Id header.' })
+  request_id: string;
+
+  @ApiProperty({ type: [ErrorDetailDto] })
+  details: ErrorDetailDto[];
+}
+
+/** The body of every error response. */
+export class ErrorEnvelopeDto {
+  @ApiProperty({ type: ErrorBodyDto })
+  error: ErrorBodyDto;
+}

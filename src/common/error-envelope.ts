@@ -1,0 +1,98 @@
+import { HttpException, type LoggerService } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { ApiError, STATUS_NAMES, type ErrorDetail } from './api-error.js';
+
+export interface ErrorEnvelope {
+  error: {
+    status: string;
+    reason: string;
+    message: string;
+    request_id: string;
+    details: ErrorDetail[];
+  };
+}
+
+/** Fastify's own errors (raised while reading the body, before any handler), by code. */
+const FASTIFY_ERRORS: Readonly<Record<string, [number, string, string]>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'INVALID_JSON_BODY', 'The request body is not valid JSON.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_JSON_BODY', 'The request body is empty.'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_ARGUMENT', 'The Content-Length header is wrong.'],
+};
+
+const GENERIC: Readonly<Record<number, [string, string]>> = {
+  400: ['INVALID_ARGUMENT', 'The request is invalid.'],
+  401: ['AUTHENTICATION_REQUIRED', 'Authentication is required.'],
+  403: ['PERMISSION_DENIED', 'The caller is not allowed to do this.'],
+  404: ['ROUTE_NOT_FOUND', 'No route matches this method and path.'],
+  405: ['METHOD_NOT_ALLOWED', 'This method is not allowed on this path.'],
+  413: ['PAYLOAD_TOO_LARGE', 'The request body is too large.'],
+  415: ['UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.'],
+  429: ['RATE_LIMIT_EXCEEDED', 'Too many requests; retry later.'],
+};
+
+const INTERNAL = new ApiError(500, 'INTERNAL', 'An internal error occurred.');
+const DATABASE_UNAVAILABLE = new ApiError(
+  503,
+  'DATABASE_UNAVAILABLE',
+  'The database is unavailable; retry shortly.',
+);
+
+/** Whatever was thrown, the ApiError to answer with; `null` when it is unexpected (a 500). */
+function classify(exception: unknown): ApiError | null {
+  if (exception instanceof ApiError) return exception;
+  if (isDatabaseUnavailable(exception)) return DATABASE_UNAVAILABLE;
+  // Fastify's own errors arrive wrapped by Nest in an HttpException, as its cause.
+  const raw = exception as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = raw?.code ?? raw?.cause?.code;
+  if (typeof code === 'string' && code in FASTIFY_ERRORS) {
+    const [status, reason, message] = FASTIFY_ERRORS[code];
+    return new ApiError(status, reason, message);
+  }
+  const status =
+    exception instanceof HttpException
+      ? exception.getStatus()
+      : (exception as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const [reason, message] = GENERIC[status] ?? GENERIC[400];
+    return new ApiError(status, reason, message);
+  }
+  return null;
+}
+
+/**
+ * Renders any error as the envelope of API.md. Unexpected errors are logged with their stack here,
+ * server-side only; the body never carries a stack, SQL, or the request URL (it may hold a credential).
+ */
+export function sendError(
+  reply: FastifyReply,
+  req: FastifyRequest,
+  exception: unknown,
+  logger: LoggerService,
+): void {
+  let error = classify(exception);
+  if (error === null) {
+    logger.error(
+      `${req.method} ${req.routeOptions?.url ?? '(no route)'} failed [${req.id}]`,
+      (exception as Error | null)?.stack ?? String(exception),
+    );
+    error = INTERNAL;
+  } else if (error === DATABASE_UNAVAILABLE) {
+    logger.warn(`${req.method} ${req.routeOptions?.url ?? ''} database unavailable [${req.id}]: ${(exception as Error).message}`);
+  }
+  const status = error.getStatus();
+  const body: ErrorEnvelope = {
+    error: {
+      status: STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT'),
+      reason: error.reason,
+      message: error.message,
+      request_id: req.id,
+      details: error.details,
+    },
+  };
+  if (status === 401) reply.header('www-authenticate', 'Bearer');
+  if (status === 503) reply.header('retry-after', '5');
+  void reply.status(status).header('cache-control', 'no-store').send(body);
+}

@@ -1,0 +1,44 @@
+import { ApiHideProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { Allow, IsInt, IsString, MaxLength, Min } from 'class-validator';
+import { IsOptionalNotNull } from './optional.decorator.js';
+
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * Query parameters every protected route accepts: the credentials themselves, which the guard
+ * reads. Listed so that strict validation does not refuse them; hidden from the docs, where the
+ * security schemes describe them.
+ */
+export class CredentialQueryDto {
+  @ApiHideProperty()
+  @Allow()
+  token?: unknown;
+
+  @ApiHideProperty()
+  @Allow()
+  accesskey?: unknown;
+}
+
+export class PageQueryDto extends CredentialQueryDto {
+  /** Items per page, 1..100 (larger values are clamped to 100). */
+  @ApiPropertyOptional({
+    description: 'Items per page, 1..100 (larger values are clamped to 100).',
+    minimum: 1,
+    default: MAX_PAGE_SIZE,
+  })
+  @IsOptionalNotNull()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page_size?: number;
+
+  /** The `next_page_token` of the previous page; omit for the first page. */
+  @ApiPropertyOptional({
+    description: 'The `next_page_token` of the previous page; omit for the first page.',
+  })
+  @IsOptionalNotNull()
+  @IsString()
+  @MaxLength(256)
+  page_token?: string;
+}

@@ -1,0 +1,161 @@
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+/** The environment as API.md documents it; each rule names its variable when it fails. */
+export class EnvironmentVariables {
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 3000;
+
+  @Matches(/^(sqlite:.+|mysql:\/\/.+|mariadb:\/\/.+)$/, {
+    message: 'DATABASE_URL must be sqlite:PATH, sqlite::memory:, mysql://... or mariadb://...',
+  })
+  DATABASE_URL = 'sqlite:data/voipbin.sqlite';
+
+  @IsOptional()
+  @IsString()
+  JWT_SECRET?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(31536000)
+  JWT_EXPIRES_IN = 604800;
+
+  @Matches(/^[A-Za-z0-9._@+-]{1,255}$/, {
+    message: 'ADMIN_USERNAME must be 1..255 of the characters A-Z a-z 0-9 . _ @ + -',
+  })
+  ADMIN_USERNAME = 'admin';
+
+  @IsOptional()
+  @Length(8, 128)
+  ADMIN_PASSWORD?: string;
+
+  @IsIn(['true', 'false'])
+  COOKIE_SECURE = 'true';
+}
+
+const VARIABLES = [
+  'NODE_ENV',
+  'PORT',
+  'DATABASE_URL',
+  'JWT_SECRET',
+  'JWT_EXPIRES_IN',
+  'ADMIN_USERNAME',
+  'ADMIN_PASSWORD',
+  'COOKIE_SECURE',
+] as const satisfies readonly (keyof EnvironmentVariables)[];
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; path: string }
+  | { type: 'mysql' | 'mariadb'; url: string };
+
+/** The validated, typed configuration every module reads. */
+export class AppConfig {
+  readonly production: boolean;
+  readonly port: number;
+  readonly database: DatabaseConfig;
+  readonly jwt: { key: KeyObject; expiresIn: number; issuer: string };
+  readonly admin: { username: string; password?: string };
+  readonly cookieSecure: boolean;
+
+  constructor(fields: AppConfig) {
+    Object.assign(this, fields);
+  }
+}
+
+export const JWT_ISSUER = 'voipbin-auth';
+const MIN_SECRET_BYTES = 32;
+const DATA_DIR = 'data';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseDatabaseUrl(url: string): DatabaseConfig {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    return { type: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
+  }
+  if (url.startsWith('mariadb://')) {
+    return { type: 'mariadb', url: `mysql://${url.slice('mariadb://'.length)}` };
+  }
+  return { type: 'mysql', url };
+}
+
+/**
+ * A development convenience: without JWT_SECRET, one is generated once and kept (mode 0600) in
+ * the data folder, so tokens survive a restart. Production never gets here.
+ */
+function developmentSecret(): string {
+  const file = join(resolve(DATA_DIR), 'jwt-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(resolve(DATA_DIR), { recursive: true });
+    const secret = randomBytes(48).toString('base64url');
+    try {
+      writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+      return secret;
+    } catch {
+      // Another process wrote it first: use theirs.
+      return readFileSync(file, 'utf8').trim();
+    }
+  }
+}
+
+/** Validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // An empty variable counts as unset, so `PORT=` falls back to the default.
+  const present = Object.fromEntries(
+    VARIABLES.filter((name) => env[name] !== undefined && env[name] !== '').map((name) => [name, env[name]]),
+  );
+  const vars = plainToInstance(EnvironmentVariables, present);
+  const problems = validateSync(vars).flatMap((e) => Object.values(e.constraints ?? {}));
+  const production = vars.NODE_ENV === 'production';
+
+  if (vars.JWT_SECRET !== undefined && Buffer.byteLength(vars.JWT_SECRET) < MIN_SECRET_BYTES) {
+    problems.push(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  if (production && vars.JWT_SECRET === undefined) {
+    problems.push('JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (production && /^sqlite::memory:$/.test(vars.DATABASE_URL)) {
+    problems.push('DATABASE_URL must not be sqlite::memory: when NODE_ENV=production (data would be lost)');
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+
+  return new AppConfig({
+    production,
+    port: vars.PORT,
+    database: parseDatabaseUrl(vars.DATABASE_URL),
+    jwt: {
+      key: createSecretKey(Buffer.from(vars.JWT_SECRET ?? developmentSecret())),
+      expiresIn: vars.JWT_EXPIRES_IN,
+      issuer: JWT_ISSUER,
+    },
+    admin: { username: vars.ADMIN_USERNAME.toLowerCase(), password: vars.ADMIN_PASSWORD },
+    cookieSecure: vars.COOKIE_SECURE === 'true',
+  });
+}

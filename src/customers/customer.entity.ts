@@ -1,0 +1,47 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** VoIPBIN's permission bits. */
+export const Permission = {
+  ProjectSuperAdmin: 1,
+  CustomerAdmin: 32,
+  CustomerManager: 64,
+} as const;
+
+@Entity('customers')
+@Index('UQ_customers_username_live', ['username', 'live'], { unique: true })
+export class Customer {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  username: string;
+
+  /** argon2id; never selected unless asked for by name. */
+  @Column({ name: 'password_hash', type: 'varchar', length: 255, select: false })
+  passwordHash: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  name: string;
+
+  @Column({ type: 'varchar', length: 4096 })
+  detail: string;
+
+  @Column({ type: 'int' })
+  permission: number;
+
+  /**
+   * `true` while the customer lives, `NULL` once deleted: the unique index on (username, live)
+   * then holds for live customers only, on every database (NULLs never collide).
+   */
+  @Column({ type: 'boolean', nullable: true })
+  live: boolean | null;
+
+  @Column({ name: 'tm_create', type: 'datetime', precision: 3 })
+  tmCreate: Date;
+
+  @Column({ name: 'tm_update', type: 'datetime', precision: 3, nullable: true })
+  tmUpdate: Date | null;
+
+  @Column({ name: 'tm_delete', type: 'datetime', precision: 3, nullable: true })
+  tmDelete: Date | null;
+}

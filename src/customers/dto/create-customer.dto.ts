@@ -1,0 +1,56 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/optional.decorator.js';
+import { Permission } from '../customer.entity.js';
+
+/**
+ * ASCII only, compared in lower case: MySQL's default collations ignore case and accents while
+ * SQLite compares bytes, so anything wider would make the two databases disagree on who is who.
+ */
+export const USERNAME = /^[a-z0-9._@+-]{1,255}$/;
+
+const { ProjectSuperAdmin, CustomerAdmin, CustomerManager } = Permission;
+/** Every combination of the known bits. */
+export const PERMISSIONS = [0, 1, 2, 3, 4, 5, 6, 7].map(
+  (i) => (i & 1 ? ProjectSuperAdmin : 0) | (i & 2 ? CustomerAdmin : 0) | (i & 4 ? CustomerManager : 0),
+);
+
+export class CreateCustomerDto {
+  @ApiProperty({
+    description:
+      'Unique among live customers, case-insensitive (kept in lower case): 1..255 of A-Z a-z 0-9 . _ @ + -',
+    example: 'reporting@example.com',
+  })
+  @Transform(({ value }) => (typeof value === 'string' ? value.toLowerCase() : value))
+  @IsString()
+  @Matches(USERNAME, { message: 'username must be 1..255 of the characters A-Z a-z 0-9 . _ @ + -' })
+  username: string;
+
+  @ApiProperty({ description: '8..128 characters.', example: 'correct horse battery staple' })
+  @IsString()
+  @Length(8, 128)
+  password: string;
+
+  @ApiPropertyOptional({ maxLength: 255, default: '' })
+  @IsOptionalNotNull()
+  @IsString()
+  @MaxLength(255)
+  name?: string;
+
+  @ApiPropertyOptional({ maxLength: 4096, default: '' })
+  @IsOptionalNotNull()
+  @IsString()
+  @MaxLength(4096)
+  detail?: string;
+
+  @ApiPropertyOptional({
+    description: 'Permission bits: 1 project super admin, 32 customer admin, 64 customer manager.',
+    default: CustomerAdmin,
+    enum: PERMISSIONS,
+  })
+  @IsOptionalNotNull()
+  @IsInt()
+  @IsIn(PERMISSIONS, { message: 'permission must combine the bits 1, 32 and 64' })
+  permission?: number;
+}

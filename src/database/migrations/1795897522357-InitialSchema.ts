@@ -1,0 +1,102 @@
+import {
+  Table,
+  TableForeignKey,
+  TableIndex,
+  type MigrationInterface,
+  type QueryRunner,
+  type TableColumnOptions,
+} from 'typeorm';
+
+/** Column types that differ by driver, as TypeORM maps the entities' own types. */
+function uuid(queryRunner: QueryRunner, name: string): TableColumnOptions {
+  switch (queryRunner.connection.driver.options.type) {
+    case 'mariadb':
+      return { name, type: 'uuid' };
+    case 'mysql':
+      return { name, type: 'varchar', length: '36' };
+    default:
+      return { name, type: 'varchar' };
+  }
+}
+
+const timestamp = (name: string, isNullable = false): TableColumnOptions => ({
+  name,
+  type: 'datetime',
+  precision: 3,
+  isNullable,
+});
+
+export class InitialSchema1795897522357 implements MigrationInterface {
+  name = 'InitialSchema1795897522357';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.createTable(
+      new Table({
+        name: 'customers',
+        columns: [
+          { ...uuid(queryRunner, 'id'), isPrimary: true },
+          { name: 'username', type: 'varchar', length: '255' },
+          { name: 'password_hash', type: 'varchar', length: '255' },
+          { name: 'name', type: 'varchar', length: '255' },
+          { name: 'detail', type: 'varchar', length: '4096' },
+          { name: 'permission', type: 'int' },
+          { name: 'live', type: 'boolean', isNullable: true },
+          timestamp('tm_create'),
+          timestamp('tm_update', true),
+          timestamp('tm_delete', true),
+        ],
+        indices: [
+          new TableIndex({
+            name: 'UQ_customers_username_live',
+            columnNames: ['username', 'live'],
+            isUnique: true,
+          }),
+        ],
+      }),
+    );
+
+    await queryRunner.createTable(
+      new Table({
+        name: 'access_keys',
+        columns: [
+          { ...uuid(queryRunner, 'id'), isPrimary: true },
+          uuid(queryRunner, 'customer_id'),
+          { name: 'name', type: 'varchar', length: '255' },
+          { name: 'detail', type: 'varchar', length: '4096' },
+          { name: 'token_hash', type: 'varchar', length: '64' },
+          { name: 'token_prefix', type: 'varchar', length: '11' },
+          timestamp('tm_expire'),
+          timestamp('tm_create'),
+          timestamp('tm_update', true),
+          timestamp('tm_delete', true),
+          timestamp('tm_last_used', true),
+        ],
+        indices: [
+          new TableIndex({
+            name: 'UQ_access_keys_token_hash',
+            columnNames: ['token_hash'],
+            isUnique: true,
+          }),
+          new TableIndex({
+            name: 'IDX_access_keys_customer_create',
+            columnNames: ['customer_id', 'tm_create', 'id'],
+          }),
+        ],
+        foreignKeys: [
+          new TableForeignKey({
+            name: 'FK_access_keys_customer',
+            columnNames: ['customer_id'],
+            referencedTableName: 'customers',
+            referencedColumnNames: ['id'],
+            onDelete: 'RESTRICT',
+          }),
+        ],
+      }),
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropTable('access_keys');
+    await queryRunner.dropTable('customers');
+  }
+}

@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { AccessKey } from '../accesskeys/access-key.entity.js';
+import type { DatabaseConfig } from '../config/app-config.js';
+import { Customer } from '../customers/customer.entity.js';
+import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSchema.js';
+
+export const ENTITIES = [Customer, AccessKey];
+export const MIGRATIONS = [InitialSchema1795897522357];
+
+/** The only place database options are built: the app, ormconfig.ts and the tests all call it. */
+export function typeOrmOptions(database: DatabaseConfig): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+    synchronize: false,
+  } as const;
+
+  if (database.type === 'sqlite') {
+    if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: database.path,
+      enableWAL: database.path !== ':memory:',
+      // Wait for a lock held by another process (the CLI, a second instance) instead of failing.
+      timeout: 5000,
+    };
+  }
+
+  return {
+    ...common,
+    type: database.type,
+    url: database.url,
+    charset: 'utf8mb4_unicode_ci',
+    // mysql2 reads and writes DATETIME as UTC whatever the process TZ.
+    timezone: 'Z',
+    connectTimeout: 5000,
+    extra: { connectionLimit: 10, enableKeepAlive: true },
+  };
+}
