@@ -1,0 +1,54 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp, createAdapter } from '../../src/app.setup.js';
+import { AppConfig, loadConfig } from '../../src/config/app-config.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+export const ADMIN_USERNAME = 'admin';
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  http: Server;
+  ds: DataSource;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+/** Boots the real AppModule, as main.ts does, on the given database. */
+export async function startApp(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: TEST_JWT_SECRET,
+    ADMIN_USERNAME,
+    ADMIN_PASSWORD,
+    COOKIE_SECURE: 'false',
+    ...env,
+  });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(AppConfig)
+    .useValue(config)
+    .compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), {
+    logger: false,
+  });
+  await configureApp(app);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    http: app.getHttpServer() as Server,
+    ds: app.get(DataSource),
+    config,
+    close: () => app.close(),
+  };
+}
+
+export async function login(http: Server, username: string, password: string): Promise<string> {
+  const res = await request(http).post('/auth/login').send({ username, password }).expect(200);
+  return (res.body as { token: string }).token;
+}

@@ -1,0 +1,46 @@
+import mysql from 'mysql2/promise';
+
+export interface TestDatabase {
+  name: 'sqlite' | 'mysql';
+  /** A DATABASE_URL for one spec file: a fresh, empty database. */
+  prepare(label: string): Promise<string>;
+}
+
+const sqlite: TestDatabase = {
+  name: 'sqlite',
+  prepare: () => Promise.resolve('sqlite::memory:'),
+};
+
+/**
+ * MySQL/MariaDB: each spec file gets its own database, dropped and created anew, named after the
+ * TEST_MYSQL_URL database and the file, so spec files never share rows.
+ */
+function mysqlDatabase(baseUrl: string): TestDatabase {
+  return {
+    name: 'mysql',
+    async prepare(label: string): Promise<string> {
+      const url = new URL(baseUrl);
+      const name = `${url.pathname.slice(1) || 'voipbin_test'}_${label}`.replace(/[^A-Za-z0-9_]/g, '_');
+      const connection = await mysql.createConnection({
+        host: url.hostname,
+        port: Number(url.port || 3306),
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+      });
+      try {
+        await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+        await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      } finally {
+        await connection.end();
+      }
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+  };
+}
+
+/** SQLite always; MySQL too when TEST_MYSQL_URL is set. */
+export const DATABASES: TestDatabase[] = [
+  sqlite,
+  ...(process.env.TEST_MYSQL_URL ? [mysqlDatabase(process.env.TEST_MYSQL_URL)] : []),
+];
