@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import argon2 from 'argon2';
+import request from 'supertest';
+import { Customer, Permission } from '../src/customers/customer.entity.js';
+import { CustomersService } from '../src/customers/customers.service.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, login, startApp, type TestApp } from './support/app.js';
+import { DATABASES } from './support/databases.js';
+import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
+
+const CUSTOMER_FIELDS = ['id', 'username', 'name', 'detail', 'permission', 'tm_create', 'tm_update', 'tm_delete'];
+
+describe.each(DATABASES)('customers on $name', (database) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp(await database.prepare('customers'));
+  });
+  afterAll(() => t.close());
+
+  describe('the first start', () => {
+    it('created the super admin from ADMIN_USERNAME and ADMIN_PASSWORD, with an argon2id hash', async () => {
+      const admin = await t.ds
+        .getRepository(Customer)
+        .createQueryBuilder('c')
+        .addSelect('c.passwordHash')
+        .where('c.username = :u', { u: ADMIN_USERNAME })
+        .getOneOrFail();
+      expect(admin.permission & Permission.ProjectSuperAdmin).toBe(Permission.ProjectSuperAdmin);
+      expect(admin.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+      expect(admin.passwordHash).not.toContain(ADMIN_PASSWORD);
+      await login(t.http, ADMIN_USERNAME, ADMIN_PASSWORD);
+    });
+
+    it('creates no second admin when the database already has customers', async () => {
+      await t.app.get(CustomersService).onApplicationBootstrap();
+      expect(await t.ds.getRepository(Customer).count()).toBe(1);
+    });
+  });
+
+  describe('GET /v1.0/customer', () => {
+    beforeEach(() => truncate(t.ds));
+
+    it("answers the caller's own customer, for a JWT and for an access key, without the hash", async () => {
+      const manager = await insertCustomer(t.ds, { username: 'carol', permission: Permission.CustomerManager, name: 'Carol', detail: 'ops' });
+      const { token: key } = await insertAccessKey(t.ds, manager.id);
+      const jwtRes = await request(t.http)
+        .get('/v1.0/customer')
+        .set('authorization', `Bearer ${await login(t.http, 'carol', PASSWORD)}`)
+        .expect(200);
+      const keyRes = await request(t.http).get('/v1.0/customer').query({ accesskey: key }).expect(200);
+      for (const res of [jwtRes, keyRes]) {
+        expect(Object.keys(res.body)).toEqual(CUSTOMER_FIELDS);
+        expect(res.body).toEqual({
+          id: manager.id,
+          username: 'carol',
+          name: 'Carol',
+          detail: 'ops',
+          permission: Permission.CustomerManager,
+          tm_create: manager.tmCreate.toISOString(),
+          tm_update: null,
+          tm_delete: null,
+        });
+      }
+    });
+  });
+
+  describe('POST /v1.0/customers', () => {
+    let rootToken: string;
+    beforeEach(async () => {
+      await truncate(t.ds);
+      await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin | Permission.CustomerAdmin });
+      rootToken = await login(t.http, 'root', PASSWORD);
+    });
+    const post = (body: object, token = rootToken) =>
+      request(t.http).post('/v1.0/customers').set('authorization', `Bearer ${token}`).send(body);
+
+    it('creates a customer who can log in, with an argon2id hash at rest', async () => {
+      const res = await post({ username: 'Dave@Example.com', password: 'dave-password', name: 'Dave' }).expect(200);
+      expect(Object.keys(res.body)).toEqual(CUSTOMER_FIELDS);
+      expect(res.body).toMatchObject({ username: 'dave@example.com', name: 'Dave', detail: '', permission: Permission.CustomerAdmin });
+      expect(JSON.stringify(res.body)).not.toContain('dave-password');
+
+      const row = await t.ds
+        .getRepository(Customer)
+        .createQueryBuilder('c')
+        .addSelect('c.passwordHash')
+        .where('c.id = :id', { id: res.body.id })
+        .getOneOrFail();
+      expect(await argon2.verify(row.passwordHash, 'dave-password')).toBe(true);
+      expect(row.passwordHash.startsWith('$argon2id$')).toBe(true);
+
+      const token = await login(t.http, 'dave@example.com', 'dave-password');
+      const me = await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(200);
+      expect(me.body.id).toBe(res.body.id);
+    });
+
+    it('answers 409 USERNAME_TAKEN for a live username, whatever its case', async () => {
+      await post({ username: 'erin', password: 'erin-password' }).expect(200);
+      const res = await post({ username: 'ERIN', password: 'other-password' }).expect(409);
+      expect(res.body.error).toMatchObject({ status: 'ALREADY_EXISTS', reason: 'USERNAME_TAKEN' });
+      expect(await t.ds.getRepository(Customer).countBy({ username: 'erin' })).toBe(1);
+    });
+
+    it.each([
+      ['a short password', { username: 'frank', password: 'short' }, 'password'],
+      ['a long password', { username: 'frank', password: 'p'.repeat(129) }, 'password'],
+      ['no username', { password: 'frank-password' }, 'username'],
+      ['a username with a space', { username: 'frank smith', password: 'frank-password' }, 'username'],
+      ['an unknown permission bit', { username: 'frank', password: 'frank-password', permission: 2 }, 'permission'],
+      ['an unknown field', { username: 'frank', password: 'frank-password', admin: true }, 'admin'],
+    ])('answers 400 for %s', async (_label, body, field) => {
+      const res = await post(body).expect(400);
+      expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      expect(await t.ds.getRepository(Customer).count()).toBe(1);
+    });
+
+    it('is for super admins only: 403 for an admin, a manager and an admin\'s key', async () => {
+      const admin = await insertCustomer(t.ds, { username: 'admin2', permission: Permission.CustomerAdmin });
+      await insertCustomer(t.ds, { username: 'manager', permission: Permission.CustomerManager });
+      const { token: key } = await insertAccessKey(t.ds, admin.id);
+      for (const token of [await login(t.http, 'admin2', PASSWORD), await login(t.http, 'manager', PASSWORD), key]) {
+        const res = await post({ username: 'gina', password: 'gina-password' }, token).expect(403);
+        expect(res.body.error.reason).toBe('PERMISSION_DENIED');
+      }
+      await request(t.http).post('/v1.0/customers').send({ username: 'gina', password: 'gina-password' }).expect(401);
+      expect(await t.ds.getRepository(Customer).countBy({ username: 'gina' })).toBe(0);
+    });
+  });
+});

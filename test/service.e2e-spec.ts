@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startApp, type TestApp } from './support/app.js';
+import { DATABASES } from './support/databases.js';
+
+describe.each(DATABASES)('the HTTP service on $name', (database) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp(await database.prepare('service'));
+  });
+  afterAll(() => t.close());
+
+  it('GET /health answers 200 without a credential', async () => {
+    const res = await request(t.http).get('/health').expect(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('answers an unknown route with the 404 envelope, without echoing the URL', async () => {
+    const res = await request(t.http).get('/v1.0/nothing-here?token=secret-value').expect(404);
+    expect(res.body.error).toMatchObject({ status: 'NOT_FOUND', reason: 'ROUTE_NOT_FOUND', details: [] });
+    expect(JSON.stringify(res.body)).not.toContain('secret-value');
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('echoes a safe X-Request-Id and uses it in the error body', async () => {
+    const res = await request(t.http).get('/v1.0/customer').set('x-request-id', 'client-id_42').expect(401);
+    expect(res.headers['x-request-id']).toBe('client-id_42');
+    expect(res.body.error.request_id).toBe('client-id_42');
+  });
+
+  it('replaces an unsafe X-Request-Id with its own', async () => {
+    for (const offered of ['has spaces', 'x'.repeat(65), 'semi;colon']) {
+      const res = await request(t.http).get('/health').set('x-request-id', offered).expect(200);
+      expect(res.headers['x-request-id']).toMatch(/^req_[A-Za-z0-9_-]+$/);
+    }
+    const a = await request(t.http).get('/health');
+    const b = await request(t.http).get('/health');
+    expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
+  });
+
+  it('answers 415 for a body that is not JSON, 413 for one over 100 kB', async () => {
+    const text = await request(t.http).post('/auth/login').set('content-type', 'text/plain').send('hello').expect(415);
+    expect(text.body.error.reason).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const big = await request(t.http)
+      .post('/auth/login')
+      .send({ username: 'a', password: 'p'.repeat(101 * 1024) })
+      .expect(413);
+    expect(big.body.error.reason).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('sends the security headers', async () => {
+    const res = await request(t.http).get('/health');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('publishes the OpenAPI document with the three security schemes and every route', async () => {
+    const res = await request(t.http).get('/docs-json').expect(200);
+    const doc = res.body as {
+      components: { securitySchemes: Record<string, unknown> };
+      paths: Record<string, Record<string, { security?: Record<string, unknown>[] }>>;
+    };
+    expect(doc.components.securitySchemes).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      token: expect.objectContaining({ type: 'apiKey', in: 'query', name: 'token' }),
+      accesskey: expect.objectContaining({ type: 'apiKey', in: 'query', name: 'accesskey' }),
+    });
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/auth/login',
+      '/health',
+      '/v1.0/accesskeys',
+      '/v1.0/accesskeys/{id}',
+      '/v1.0/customer',
+      '/v1.0/customers',
+    ]);
+    expect(doc.paths['/v1.0/accesskeys'].get.security).toEqual([{ bearer: [] }, { token: [] }, { accesskey: [] }]);
+    expect(doc.paths['/auth/login'].post.security).toBeUndefined();
+    const ui = await request(t.http).get('/docs').redirects(1).expect(200);
+    expect(ui.text).toContain('swagger');
+  });
+});
