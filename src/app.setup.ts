@@ -25,7 +25,10 @@ function setupSwagger(app: NestFastifyApplication): void {
         'Authorize with one of: a Bearer JWT (or access key), `?token=<jwt>`, `?accesskey=<key>`.',
     )
     .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A login JWT, or an access key (vb_...)' }, 'bearer')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'A login JWT, or an access key (vb_...)' },
+      'bearer',
+    )
     .addApiKey({ type: 'apiKey', in: 'query', name: 'token', description: 'A login JWT' }, 'token')
     .addApiKey({ type: 'apiKey', in: 'query', name: 'accesskey', description: 'An access key' }, 'accesskey')
     .build();

@@ -70,7 +70,10 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
     });
 
     it('defaults to an empty name and detail and a 365-day lifetime', async () => {
-      for (const res of [await create().expect(200), await request(t.http).post('/v1.0/accesskeys').set('authorization', auth).expect(200)]) {
+      for (const res of [
+        await create().expect(200),
+        await request(t.http).post('/v1.0/accesskeys').set('authorization', auth).expect(200),
+      ]) {
         expect(res.body.name).toBe('');
         expect(res.body.detail).toBe('');
         expect(Date.parse(res.body.tm_expire) - Date.parse(res.body.tm_create)).toBe(31536000_000);
@@ -78,8 +81,13 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
     });
 
     it('accepts the longest lifetime and the longest fields', async () => {
-      const res = await create({ name: 'n'.repeat(255), detail: 'd'.repeat(4096), expire: 315360000 }).expect(200);
-      const stored = await request(t.http).get(`/v1.0/accesskeys/${res.body.id}`).set('authorization', auth).expect(200);
+      const res = await create({ name: 'n'.repeat(255), detail: 'd'.repeat(4096), expire: 315360000 }).expect(
+        200,
+      );
+      const stored = await request(t.http)
+        .get(`/v1.0/accesskeys/${res.body.id}`)
+        .set('authorization', auth)
+        .expect(200);
       expect(stored.body.name).toHaveLength(255);
       expect(stored.body.detail).toHaveLength(4096);
       expect(Date.parse(stored.body.tm_expire) - Date.parse(stored.body.tm_create)).toBe(315360000_000);
@@ -122,7 +130,10 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
     });
 
     it('gets a key without its token', async () => {
-      const res = await request(t.http).get(`/v1.0/accesskeys/${key.id}`).set('authorization', auth).expect(200);
+      const res = await request(t.http)
+        .get(`/v1.0/accesskeys/${key.id}`)
+        .set('authorization', auth)
+        .expect(200);
       expect(Object.keys(res.body)).toEqual(KEY_FIELDS);
       expect(res.body).toMatchObject({ id: key.id, name: 'old', token_prefix: token.slice(0, 11) });
       expect(JSON.stringify(res.body)).not.toContain(token);
@@ -154,14 +165,21 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
       ['a null name', { name: null }],
       ['a long detail', { detail: 'd'.repeat(4097) }],
     ])('refuses an update with %s and changes nothing', async (_label, body) => {
-      await request(t.http).put(`/v1.0/accesskeys/${key.id}`).set('authorization', auth).send(body).expect(400);
+      await request(t.http)
+        .put(`/v1.0/accesskeys/${key.id}`)
+        .set('authorization', auth)
+        .send(body)
+        .expect(400);
       const row = await t.ds.getRepository(AccessKey).findOneByOrFail({ id: key.id });
       expect(row).toMatchObject({ name: 'old', detail: 'kept', tmUpdate: null });
     });
 
     it('soft-deletes a key, which stops authenticating at once', async () => {
       await request(t.http).get('/v1.0/customer').query({ accesskey: token }).expect(200);
-      const res = await request(t.http).delete(`/v1.0/accesskeys/${key.id}`).set('authorization', auth).expect(200);
+      const res = await request(t.http)
+        .delete(`/v1.0/accesskeys/${key.id}`)
+        .set('authorization', auth)
+        .expect(200);
       expect(res.body.id).toBe(key.id);
       expect(res.body.tm_delete).toMatch(ISO);
       expect(res.body.tm_update).toBe(res.body.tm_delete);
@@ -182,7 +200,7 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
       }
     });
 
-    it('answers the same 404 for a missing key and for another customer\'s key, and touches neither', async () => {
+    it("answers the same 404 for a missing key and for another customer's key, and touches neither", async () => {
       const bob = await insertCustomer(t.ds, { username: 'bob' });
       const bobs = await insertAccessKey(t.ds, bob.id, { name: 'bobs' });
       for (const id of [randomUUID(), bobs.key.id]) {
@@ -224,14 +242,21 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
     it('lists newest first, hides deleted keys, shows expired ones, never shows tokens', async () => {
       const base = Date.now() - 60_000;
       const old = await insertAccessKey(t.ds, alice.id, { tmCreate: new Date(base) });
-      const expired = await insertAccessKey(t.ds, alice.id, { tmCreate: new Date(base + 1000), tmExpire: new Date(base + 2000) });
+      const expired = await insertAccessKey(t.ds, alice.id, {
+        tmCreate: new Date(base + 1000),
+        tmExpire: new Date(base + 2000),
+      });
       await insertAccessKey(t.ds, alice.id, { tmCreate: new Date(base + 2000), tmDelete: new Date() });
       const newest = await insertAccessKey(t.ds, alice.id, { tmCreate: new Date(base + 3000) });
       await insertAccessKey(t.ds, (await insertCustomer(t.ds)).id);
 
       const res = await list().expect(200);
       expect(Object.keys(res.body)).toEqual(['result', 'next_page_token']);
-      expect(res.body.result.map((k: { id: string }) => k.id)).toEqual([newest.key.id, expired.key.id, old.key.id]);
+      expect(res.body.result.map((k: { id: string }) => k.id)).toEqual([
+        newest.key.id,
+        expired.key.id,
+        old.key.id,
+      ]);
       expect(res.body.next_page_token).toBe('');
       for (const k of res.body.result) expect(Object.keys(k)).toEqual(KEY_FIELDS);
       for (const { token } of [old, expired, newest]) expect(JSON.stringify(res.body)).not.toContain(token);
@@ -240,9 +265,12 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
     it('walks many pages of keys created in the same millisecond without skipping or repeating one', async () => {
       const same = new Date(Date.now() - 5000);
       const ids: string[] = [];
-      for (let i = 0; i < 23; i++) ids.push((await insertAccessKey(t.ds, alice.id, { tmCreate: same })).key.id);
+      for (let i = 0; i < 23; i++)
+        ids.push((await insertAccessKey(t.ds, alice.id, { tmCreate: same })).key.id);
       for (let i = 0; i < 4; i++) {
-        ids.push((await insertAccessKey(t.ds, alice.id, { tmCreate: new Date(same.getTime() + 1 + i) })).key.id);
+        ids.push(
+          (await insertAccessKey(t.ds, alice.id, { tmCreate: new Date(same.getTime() + 1 + i) })).key.id,
+        );
       }
       // Keys created while the walk goes on must not disturb it either.
       const seen: string[] = [];
@@ -308,7 +336,10 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
     });
 
     it('refuses a manager without the admin bit with 403 on every route', async () => {
-      const manager = await insertCustomer(t.ds, { username: 'manager', permission: Permission.CustomerManager });
+      const manager = await insertCustomer(t.ds, {
+        username: 'manager',
+        permission: Permission.CustomerManager,
+      });
       const { key } = await insertAccessKey(t.ds, manager.id);
       const token = await login(t.http, 'manager', PASSWORD);
       for (const req of [
@@ -326,7 +357,7 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
       await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(200);
     });
 
-    it('lets a super admin and any access key (even a manager\'s) manage their own keys', async () => {
+    it("lets a super admin and any access key (even a manager's) manage their own keys", async () => {
       const root = await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
       const rootToken = await login(t.http, 'root', PASSWORD);
       const created = await request(t.http)
@@ -336,7 +367,10 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
         .expect(200);
       expect(created.body.customer_id).toBe(root.id);
 
-      const manager = await insertCustomer(t.ds, { username: 'manager', permission: Permission.CustomerManager });
+      const manager = await insertCustomer(t.ds, {
+        username: 'manager',
+        permission: Permission.CustomerManager,
+      });
       const { key, token } = await insertAccessKey(t.ds, manager.id);
       const res = await request(t.http).get('/v1.0/accesskeys').query({ accesskey: token }).expect(200);
       expect(res.body.result.map((k: { id: string }) => k.id)).toEqual([key.id]);

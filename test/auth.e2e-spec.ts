@@ -164,9 +164,15 @@ describe.each(DATABASES)('authentication on $name', (database) => {
     it('never falls back to a later source when the first one present is invalid', async () => {
       const cases = [
         request(t.http).get('/v1.0/customer').set('authorization', 'Bearer nonsense').query({ token }),
-        request(t.http).get('/v1.0/customer').set('authorization', 'Basic YWxpY2U6eA==').query({ accesskey: accessKey }),
+        request(t.http)
+          .get('/v1.0/customer')
+          .set('authorization', 'Basic YWxpY2U6eA==')
+          .query({ accesskey: accessKey }),
         request(t.http).get('/v1.0/customer').query({ token: 'nonsense', accesskey: accessKey }),
-        request(t.http).get('/v1.0/customer').query({ accesskey: 'vb_nonsense' }).set('cookie', `token=${token}`),
+        request(t.http)
+          .get('/v1.0/customer')
+          .query({ accesskey: 'vb_nonsense' })
+          .set('cookie', `token=${token}`),
       ];
       for (const res of await Promise.all(cases)) {
         expect(res.status).toBe(401);
@@ -189,30 +195,55 @@ describe.each(DATABASES)('authentication on $name', (database) => {
   describe('invalid JWTs', () => {
     const cases: [string, () => Promise<string> | string][] = [
       ['garbage', () => 'not.a.jwt'],
-      ['a tampered signature', async () => {
-        const good = await login(t.http, 'alice', PASSWORD);
-        const [head, body, sig] = good.split('.');
-        return `${head}.${body}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
-      }],
-      ['a tampered payload', async () => {
-        const good = await login(t.http, 'alice', PASSWORD);
-        const [head, , sig] = good.split('.');
-        const forged = Buffer.from(JSON.stringify({ sub: customer.id, iss: JWT_ISSUER, exp: 9999999999, customer: { permission: 1 } })).toString('base64url');
-        return `${head}.${forged}.${sig}`;
-      }],
-      ['another secret', () => sign({ sub: customer.id }, {}, 'another-secret-that-is-long-enough-for-hs256')],
-      ['alg none', () => unsigned({ sub: customer.id, iss: JWT_ISSUER, exp: Math.floor(Date.now() / 1000) + 3600 })],
+      [
+        'a tampered signature',
+        async () => {
+          const good = await login(t.http, 'alice', PASSWORD);
+          const [head, body, sig] = good.split('.');
+          return `${head}.${body}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+        },
+      ],
+      [
+        'a tampered payload',
+        async () => {
+          const good = await login(t.http, 'alice', PASSWORD);
+          const [head, , sig] = good.split('.');
+          const forged = Buffer.from(
+            JSON.stringify({
+              sub: customer.id,
+              iss: JWT_ISSUER,
+              exp: 9999999999,
+              customer: { permission: 1 },
+            }),
+          ).toString('base64url');
+          return `${head}.${forged}.${sig}`;
+        },
+      ],
+      [
+        'another secret',
+        () => sign({ sub: customer.id }, {}, 'another-secret-that-is-long-enough-for-hs256'),
+      ],
+      [
+        'alg none',
+        () => unsigned({ sub: customer.id, iss: JWT_ISSUER, exp: Math.floor(Date.now() / 1000) + 3600 }),
+      ],
       ['HS512', () => sign({ sub: customer.id }, { algorithm: 'HS512' })],
       ['an expired token', () => sign({ sub: customer.id }, { expiresIn: -10 })],
-      ['no exp', () => jwt.sign({ sub: customer.id }, TEST_JWT_SECRET, { algorithm: 'HS256', issuer: JWT_ISSUER })],
+      [
+        'no exp',
+        () => jwt.sign({ sub: customer.id }, TEST_JWT_SECRET, { algorithm: 'HS256', issuer: JWT_ISSUER }),
+      ],
       ['another issuer', () => sign({ sub: customer.id }, { issuer: 'someone-else' })],
       ['an unknown customer', () => sign({ sub: randomUUID() })],
       ['a sub that is not a UUID', () => sign({ sub: 'admin' })],
-      ['a deleted customer', async () => {
-        const token = await login(t.http, 'alice', PASSWORD);
-        await t.ds.getRepository(Customer).update(customer.id, { tmDelete: new Date(), live: null });
-        return token;
-      }],
+      [
+        'a deleted customer',
+        async () => {
+          const token = await login(t.http, 'alice', PASSWORD);
+          await t.ds.getRepository(Customer).update(customer.id, { tmDelete: new Date(), live: null });
+          return token;
+        },
+      ],
     ];
 
     it.each(cases)('refuses %s with 401 INVALID_CREDENTIALS', async (_label, make) => {
@@ -239,23 +270,39 @@ describe.each(DATABASES)('authentication on $name', (database) => {
 
   describe('invalid access keys', () => {
     const cases: [string, () => Promise<string>][] = [
-      ['a bad checksum', async () => {
-        const { token } = await insertAccessKey(t.ds, customer.id);
-        return `${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`;
-      }],
+      [
+        'a bad checksum',
+        async () => {
+          const { token } = await insertAccessKey(t.ds, customer.id);
+          return `${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`;
+        },
+      ],
       ['a wrong length', async () => `${(await insertAccessKey(t.ds, customer.id)).token}x`],
-      ['an unknown key', async () => {
-        const { token, key } = await insertAccessKey(t.ds, customer.id);
-        await t.ds.getRepository(AccessKey).delete(key.id);
-        return token;
-      }],
-      ['an expired key', async () => (await insertAccessKey(t.ds, customer.id, { tmExpire: new Date(Date.now() - 1000) })).token],
-      ['a deleted key', async () => (await insertAccessKey(t.ds, customer.id, { tmDelete: new Date() })).token],
-      ['a key of a deleted customer', async () => {
-        const { token } = await insertAccessKey(t.ds, customer.id);
-        await t.ds.getRepository(Customer).update(customer.id, { tmDelete: new Date(), live: null });
-        return token;
-      }],
+      [
+        'an unknown key',
+        async () => {
+          const { token, key } = await insertAccessKey(t.ds, customer.id);
+          await t.ds.getRepository(AccessKey).delete(key.id);
+          return token;
+        },
+      ],
+      [
+        'an expired key',
+        async () =>
+          (await insertAccessKey(t.ds, customer.id, { tmExpire: new Date(Date.now() - 1000) })).token,
+      ],
+      [
+        'a deleted key',
+        async () => (await insertAccessKey(t.ds, customer.id, { tmDelete: new Date() })).token,
+      ],
+      [
+        'a key of a deleted customer',
+        async () => {
+          const { token } = await insertAccessKey(t.ds, customer.id);
+          await t.ds.getRepository(Customer).update(customer.id, { tmDelete: new Date(), live: null });
+          return token;
+        },
+      ],
     ];
 
     it.each(cases)('refuses %s with 401 INVALID_CREDENTIALS', async (_label, make) => {

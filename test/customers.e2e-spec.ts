@@ -7,7 +7,16 @@ import { ADMIN_PASSWORD, ADMIN_USERNAME, login, startApp, type TestApp } from '.
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
 
-const CUSTOMER_FIELDS = ['id', 'username', 'name', 'detail', 'permission', 'tm_create', 'tm_update', 'tm_delete'];
+const CUSTOMER_FIELDS = [
+  'id',
+  'username',
+  'name',
+  'detail',
+  'permission',
+  'tm_create',
+  'tm_update',
+  'tm_delete',
+];
 
 describe.each(DATABASES)('customers on $name', (database) => {
   let t: TestApp;
@@ -41,7 +50,12 @@ describe.each(DATABASES)('customers on $name', (database) => {
     beforeEach(() => truncate(t.ds));
 
     it("answers the caller's own customer, for a JWT and for an access key, without the hash", async () => {
-      const manager = await insertCustomer(t.ds, { username: 'carol', permission: Permission.CustomerManager, name: 'Carol', detail: 'ops' });
+      const manager = await insertCustomer(t.ds, {
+        username: 'carol',
+        permission: Permission.CustomerManager,
+        name: 'Carol',
+        detail: 'ops',
+      });
       const { token: key } = await insertAccessKey(t.ds, manager.id);
       const jwtRes = await request(t.http)
         .get('/v1.0/customer')
@@ -68,16 +82,28 @@ describe.each(DATABASES)('customers on $name', (database) => {
     let rootToken: string;
     beforeEach(async () => {
       await truncate(t.ds);
-      await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin | Permission.CustomerAdmin });
+      await insertCustomer(t.ds, {
+        username: 'root',
+        permission: Permission.ProjectSuperAdmin | Permission.CustomerAdmin,
+      });
       rootToken = await login(t.http, 'root', PASSWORD);
     });
     const post = (body: object, token = rootToken) =>
       request(t.http).post('/v1.0/customers').set('authorization', `Bearer ${token}`).send(body);
 
     it('creates a customer who can log in, with an argon2id hash at rest', async () => {
-      const res = await post({ username: 'Dave@Example.com', password: 'dave-password', name: 'Dave' }).expect(200);
+      const res = await post({
+        username: 'Dave@Example.com',
+        password: 'dave-password',
+        name: 'Dave',
+      }).expect(200);
       expect(Object.keys(res.body)).toEqual(CUSTOMER_FIELDS);
-      expect(res.body).toMatchObject({ username: 'dave@example.com', name: 'Dave', detail: '', permission: Permission.CustomerAdmin });
+      expect(res.body).toMatchObject({
+        username: 'dave@example.com',
+        name: 'Dave',
+        detail: '',
+        permission: Permission.CustomerAdmin,
+      });
       expect(JSON.stringify(res.body)).not.toContain('dave-password');
 
       const row = await t.ds
@@ -90,7 +116,10 @@ describe.each(DATABASES)('customers on $name', (database) => {
       expect(row.passwordHash.startsWith('$argon2id$')).toBe(true);
 
       const token = await login(t.http, 'dave@example.com', 'dave-password');
-      const me = await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(200);
+      const me = await request(t.http)
+        .get('/v1.0/customer')
+        .set('authorization', `Bearer ${token}`)
+        .expect(200);
       expect(me.body.id).toBe(res.body.id);
     });
 
@@ -106,7 +135,11 @@ describe.each(DATABASES)('customers on $name', (database) => {
       ['a long password', { username: 'frank', password: 'p'.repeat(129) }, 'password'],
       ['no username', { password: 'frank-password' }, 'username'],
       ['a username with a space', { username: 'frank smith', password: 'frank-password' }, 'username'],
-      ['an unknown permission bit', { username: 'frank', password: 'frank-password', permission: 2 }, 'permission'],
+      [
+        'an unknown permission bit',
+        { username: 'frank', password: 'frank-password', permission: 2 },
+        'permission',
+      ],
       ['an unknown field', { username: 'frank', password: 'frank-password', admin: true }, 'admin'],
     ])('answers 400 for %s', async (_label, body, field) => {
       const res = await post(body).expect(400);
@@ -114,15 +147,22 @@ describe.each(DATABASES)('customers on $name', (database) => {
       expect(await t.ds.getRepository(Customer).count()).toBe(1);
     });
 
-    it('is for super admins only: 403 for an admin, a manager and an admin\'s key', async () => {
+    it("is for super admins only: 403 for an admin, a manager and an admin's key", async () => {
       const admin = await insertCustomer(t.ds, { username: 'admin2', permission: Permission.CustomerAdmin });
       await insertCustomer(t.ds, { username: 'manager', permission: Permission.CustomerManager });
       const { token: key } = await insertAccessKey(t.ds, admin.id);
-      for (const token of [await login(t.http, 'admin2', PASSWORD), await login(t.http, 'manager', PASSWORD), key]) {
+      for (const token of [
+        await login(t.http, 'admin2', PASSWORD),
+        await login(t.http, 'manager', PASSWORD),
+        key,
+      ]) {
         const res = await post({ username: 'gina', password: 'gina-password' }, token).expect(403);
         expect(res.body.error.reason).toBe('PERMISSION_DENIED');
       }
-      await request(t.http).post('/v1.0/customers').send({ username: 'gina', password: 'gina-password' }).expect(401);
+      await request(t.http)
+        .post('/v1.0/customers')
+        .send({ username: 'gina', password: 'gina-password' })
+        .expect(401);
       expect(await t.ds.getRepository(Customer).countBy({ username: 'gina' })).toBe(0);
     });
   });

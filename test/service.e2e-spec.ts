@@ -40,7 +40,11 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
   });
 
   it('answers 415 for a body that is not JSON, 413 for one over 100 kB', async () => {
-    const text = await request(t.http).post('/auth/login').set('content-type', 'text/plain').send('hello').expect(415);
+    const text = await request(t.http)
+      .post('/auth/login')
+      .set('content-type', 'text/plain')
+      .send('hello')
+      .expect(415);
     expect(text.body.error.reason).toBe('UNSUPPORTED_MEDIA_TYPE');
     const big = await request(t.http)
       .post('/auth/login')
@@ -75,7 +79,11 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       '/v1.0/customer',
       '/v1.0/customers',
     ]);
-    expect(doc.paths['/v1.0/accesskeys'].get.security).toEqual([{ bearer: [] }, { token: [] }, { accesskey: [] }]);
+    expect(doc.paths['/v1.0/accesskeys'].get.security).toEqual([
+      { bearer: [] },
+      { token: [] },
+      { accesskey: [] },
+    ]);
     expect(doc.paths['/auth/login'].post.security).toBeUndefined();
     const ui = await request(t.http).get('/docs').redirects(1).expect(200);
     expect(ui.text).toContain('swagger');

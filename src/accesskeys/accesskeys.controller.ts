@@ -50,7 +50,10 @@ export class AccessKeysController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: AccessKeyDto })
   @ApiNotFoundResponse(NOT_FOUND)
-  get(@CurrentPrincipal() principal: Principal, @Param('id', UuidParamPipe) id: string): Promise<AccessKeyDto> {
+  get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+  ): Promise<AccessKeyDto> {
     return this.accessKeys.get(principal.customerId, id);
   }
 
@@ -72,7 +75,10 @@ export class AccessKeysController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: AccessKeyDto })
   @ApiNotFoundResponse(NOT_FOUND)
-  remove(@CurrentPrincipal() principal: Principal, @Param('id', UuidParamPipe) id: string): Promise<AccessKeyDto> {
+  remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+  ): Promise<AccessKeyDto> {
     return this.accessKeys.remove(principal.customerId, id);
   }
 }

@@ -83,8 +83,7 @@ export class AccessKeysService {
     const last = page.at(-1);
     return {
       result: page.map((key) => toAccessKeyDto(key)),
-      next_page_token:
-        rows.length > size && last ? encodeCursor({ time: last.tmCreate, id: last.id }) : '',
+      next_page_token: rows.length > size && last ? encodeCursor({ time: last.tmCreate, id: last.id }) : '',
     };
   }
 

@@ -26,7 +26,10 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with a username and password; returns a JWT valid for 7 days' })
   @ApiOkResponse({ type: LoginResponseDto })
-  @ApiBadRequestResponse({ description: 'Missing fields or a body that is not JSON.', type: ErrorEnvelopeDto })
+  @ApiBadRequestResponse({
+    description: 'Missing fields or a body that is not JSON.',
+    type: ErrorEnvelopeDto,
+  })
   @ApiUnauthorizedResponse({ description: 'Wrong username or password.', type: ErrorEnvelopeDto })
   async login(
     @Body() dto: LoginDto,

@@ -62,11 +62,7 @@ export class ApiError extends HttpException {
   }
 
   static permissionDenied(): ApiError {
-    return new ApiError(
-      HttpStatus.FORBIDDEN,
-      'PERMISSION_DENIED',
-      'The caller is not allowed to do this.',
-    );
+    return new ApiError(HttpStatus.FORBIDDEN, 'PERMISSION_DENIED', 'The caller is not allowed to do this.');
   }
 
   static notFound(reason: string, message: string): ApiError {

@@ -18,7 +18,11 @@ const FASTIFY_ERRORS: Readonly<Record<string, [number, string, string]>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'INVALID_JSON_BODY', 'The request body is not valid JSON.'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_JSON_BODY', 'The request body is empty.'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    'Send the request body as application/json.',
+  ],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_ARGUMENT', 'The Content-Length header is wrong.'],
 };
 
@@ -80,7 +84,9 @@ export function sendError(
     );
     error = INTERNAL;
   } else if (error === DATABASE_UNAVAILABLE) {
-    logger.warn(`${req.method} ${req.routeOptions?.url ?? ''} database unavailable [${req.id}]: ${(exception as Error).message}`);
+    logger.warn(
+      `${req.method} ${req.routeOptions?.url ?? ''} database unavailable [${req.id}]: ${(exception as Error).message}`,
+    );
   }
   const status = error.getStatus();
   const body: ErrorEnvelope = {

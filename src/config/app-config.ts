@@ -1,18 +1,9 @@
+import 'reflect-metadata';
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { plainToInstance, Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  validateSync,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, validateSync } from 'class-validator';
 
 /** The environment as API.md documents it; each rule names its variable when it fails. */
 export class EnvironmentVariables {
@@ -65,9 +56,7 @@ const VARIABLES = [
   'COOKIE_SECURE',
 ] as const satisfies readonly (keyof EnvironmentVariables)[];
 
-export type DatabaseConfig =
-  | { type: 'sqlite'; path: string }
-  | { type: 'mysql' | 'mariadb'; url: string };
+export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' | 'mariadb'; url: string };
 
 /** The validated, typed configuration every module reads. */
 export class AppConfig {
@@ -104,14 +93,17 @@ export function parseDatabaseUrl(url: string): DatabaseConfig {
 
 /**
  * A development convenience: without JWT_SECRET, one is generated once and kept (mode 0600) in
- * the data folder, so tokens survive a restart. Production never gets here.
+ * the data folder (the SQLite file's, else ./data), so tokens survive a restart. Production never
+ * gets here.
  */
-function developmentSecret(): string {
-  const file = join(resolve(DATA_DIR), 'jwt-secret');
+function developmentSecret(database: DatabaseConfig): string {
+  const folder =
+    database.type === 'sqlite' && database.path !== ':memory:' ? dirname(database.path) : resolve(DATA_DIR);
+  const file = join(folder, 'jwt-secret');
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
-    mkdirSync(resolve(DATA_DIR), { recursive: true });
+    mkdirSync(folder, { recursive: true });
     const secret = randomBytes(48).toString('base64url');
     try {
       writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
@@ -146,12 +138,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
 
+  const database = parseDatabaseUrl(vars.DATABASE_URL);
   return new AppConfig({
     production,
     port: vars.PORT,
-    database: parseDatabaseUrl(vars.DATABASE_URL),
+    database,
     jwt: {
-      key: createSecretKey(Buffer.from(vars.JWT_SECRET ?? developmentSecret())),
+      key: createSecretKey(Buffer.from(vars.JWT_SECRET ?? developmentSecret(database))),
       expiresIn: vars.JWT_EXPIRES_IN,
       issuer: JWT_ISSUER,
     },

@@ -4,14 +4,22 @@
  */
 function codesOf(error: unknown): string[] {
   const codes: string[] = [];
-  for (let e = error as { code?: unknown; driverError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+  for (
+    let e = error as { code?: unknown; driverError?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
     if (typeof e.code === 'string') codes.push(e.code);
     e = (e.driverError ?? e.cause) as typeof e;
   }
   return codes;
 }
 
-const UNIQUE_VIOLATIONS = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
+const UNIQUE_VIOLATIONS = new Set([
+  'ER_DUP_ENTRY',
+  'SQLITE_CONSTRAINT_UNIQUE',
+  'SQLITE_CONSTRAINT_PRIMARYKEY',
+]);
 
 /** Connection faults: the database is down, unreachable, overloaded or gone mid-query. */
 const UNAVAILABLE = new Set([

@@ -29,7 +29,9 @@ function mysqlDatabase(baseUrl: string): TestDatabase {
       });
       try {
         await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
-        await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+        await connection.query(
+          `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+        );
       } finally {
         await connection.end();
       }

@@ -49,6 +49,9 @@ export class AccessKeyPageDto {
   @ApiProperty({ type: [AccessKeyDto], description: 'Newest first.' })
   result: AccessKeyDto[];
 
-  @ApiProperty({ description: 'Pass as `page_token` for the next page; empty on the last page.', example: '' })
+  @ApiProperty({
+    description: 'Pass as `page_token` for the next page; empty on the last page.',
+    example: '',
+  })
   next_page_token: string;
 }

@@ -1,0 +1,129 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import passport from 'passport';
+import { Strategy as CustomStrategy } from 'passport-custom';
+import { ApiError } from '../common/api-error.js';
+import { Permission } from '../customers/customer.entity.js';
+import { Auth, Public } from './auth.decorators.js';
+import { AuthenticationGuard } from './authentication.guard.js';
+import type { Principal } from './principal.js';
+
+class Routes {
+  @Public()
+  open(this: void) {}
+
+  @Auth()
+  anyone(this: void) {}
+
+  @Auth(Permission.CustomerAdmin | Permission.ProjectSuperAdmin)
+  admins(this: void) {}
+}
+
+interface FakeRequest {
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  cookies: Record<string, string>;
+  user?: Principal;
+}
+
+function call(handler: () => void, req: FakeRequest) {
+  const headers: Record<string, string> = {};
+  const reply = {
+    header(name: string, value: string) {
+      headers[name] = value;
+      return reply;
+    },
+  };
+  const context = {
+    getHandler: () => handler,
+    getClass: () => Routes,
+    getType: () => 'http',
+    getArgs: () => [req, reply],
+    switchToHttp: () => ({ getRequest: () => req, getResponse: () => reply, getNext: () => undefined }),
+  } as unknown as ExecutionContext;
+  return { context, headers };
+}
+
+/** Stand-in strategies with the real ones' contract: fail for "not mine", error for a fault. */
+let verdicts: { jwt: Principal | null | Error; accesskey: Principal | null | Error };
+function register(name: 'jwt' | 'accesskey') {
+  passport.use(
+    name,
+    new CustomStrategy((_req, done) => {
+      const verdict = verdicts[name];
+      if (verdict instanceof Error) done(verdict);
+      else done(null, verdict ?? false);
+    }),
+  );
+}
+register('jwt');
+register('accesskey');
+
+const alice: Principal = { customerId: 'c1', permission: Permission.CustomerAdmin, via: 'jwt' };
+const manager: Principal = { customerId: 'c2', permission: Permission.CustomerManager, via: 'jwt' };
+const withToken = (): FakeRequest => ({ headers: { authorization: 'Bearer x.y.z' }, query: {}, cookies: {} });
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  return error as ApiError;
+}
+
+describe('AuthenticationGuard', () => {
+  const guard = new AuthenticationGuard(new Reflector());
+  beforeEach(() => {
+    verdicts = { jwt: null, accesskey: null };
+  });
+
+  it('lets a @Public() route through without a credential', async () => {
+    const { context } = call(Routes.prototype.open, { headers: {}, query: {}, cookies: {} });
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+  });
+
+  it('answers AUTHENTICATION_REQUIRED when no credential is present', async () => {
+    const { context } = call(Routes.prototype.anyone, { headers: {}, query: {}, cookies: {} });
+    const error = await rejection(guard.canActivate(context));
+    expect(error.getStatus()).toBe(401);
+    expect(error.reason).toBe('AUTHENTICATION_REQUIRED');
+  });
+
+  it('answers INVALID_CREDENTIALS when every strategy fails', async () => {
+    const { context } = call(Routes.prototype.anyone, withToken());
+    const error = await rejection(guard.canActivate(context));
+    expect(error.getStatus()).toBe(401);
+    expect(error.reason).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('accepts the principal of whichever strategy succeeds, and marks the answer no-store', async () => {
+    for (const which of ['jwt', 'accesskey'] as const) {
+      verdicts = { jwt: null, accesskey: null, [which]: alice };
+      const req = withToken();
+      const { context, headers } = call(Routes.prototype.anyone, req);
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(req.user).toEqual(alice);
+      expect(headers['cache-control']).toBe('no-store');
+    }
+  });
+
+  it('passes a strategy fault on as it is, not as a 401', async () => {
+    verdicts.jwt = new Error('database down');
+    const { context } = call(Routes.prototype.anyone, withToken());
+    await expect(guard.canActivate(context)).rejects.toThrow('database down');
+  });
+
+  it('answers PERMISSION_DENIED when the principal lacks every required bit', async () => {
+    verdicts.jwt = manager;
+    const { context } = call(Routes.prototype.admins, withToken());
+    const error = await rejection(guard.canActivate(context));
+    expect(error.getStatus()).toBe(403);
+
+    verdicts.jwt = alice;
+    await expect(guard.canActivate(call(Routes.prototype.admins, withToken()).context)).resolves.toBe(true);
+    verdicts.jwt = { ...manager, permission: Permission.ProjectSuperAdmin };
+    await expect(guard.canActivate(call(Routes.prototype.admins, withToken()).context)).resolves.toBe(true);
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { ApiError } from './api-error.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+describe('the page cursor', () => {
+  it('round-trips a time to the millisecond and an id', () => {
+    const cursor = { time: new Date('2026-12-01T10:15:30.123Z'), id: randomUUID() };
+    const token = encodeCursor(cursor);
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(token)).toEqual(cursor);
+  });
+
+  it.each([
+    ['not base64 JSON', 'not-a-cursor'],
+    ['an id that is not a UUID', Buffer.from('[1,"x"]').toString('base64url')],
+    ['a fractional time', Buffer.from(`[1.5,"${randomUUID()}"]`).toString('base64url')],
+    ['a negative time', Buffer.from(`[-1,"${randomUUID()}"]`).toString('base64url')],
+    ['an object', Buffer.from('{"t":1}').toString('base64url')],
+    ['three items', Buffer.from(`[1,"${randomUUID()}",3]`).toString('base64url')],
+  ])('refuses %s with a 400 naming page_token', (_label, token) => {
+    let thrown: unknown;
+    try {
+      decodeCursor(token);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ApiError);
+    expect((thrown as ApiError).getStatus()).toBe(400);
+    expect((thrown as ApiError).details).toEqual([{ field: 'page_token', message: expect.any(String) }]);
+  });
+});
