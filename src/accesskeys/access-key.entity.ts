@@ -10,7 +10,7 @@ export class AccessKey {
   @Column({ name: 'customer_id', type: 'uuid' })
   customerId: string;
 
-  @ManyToOne(() => Customer, { onDelete: 'RESTRICT', createForeignKeyConstraints: true })
+  @ManyToOne(() => Customer, { onDelete: 'RESTRICT', onUpdate: 'RESTRICT' })
   @JoinColumn({ name: 'customer_id', foreignKeyConstraintName: 'FK_access_keys_customer' })
   customer?: Customer;
 

@@ -26,7 +26,7 @@ export class Customer {
   @Column({ type: 'varchar', length: 4096 })
   detail: string;
 
-  @Column({ type: 'int' })
+  @Column({ type: 'integer' })
   permission: number;
 
   /**
