@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessKeysModule } from './accesskeys/accesskeys.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
+import { ClockModule } from './common/clock.js';
 import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
 import { createValidationPipe } from './common/validation.pipe.js';
 import { AppConfig } from './config/app-config.js';
@@ -15,6 +16,7 @@ import { HealthController } from './health/health.controller.js';
 @Module({
   imports: [
     ConfigModule,
+    ClockModule,
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => typeOrmOptions(config.database),

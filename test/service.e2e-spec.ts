@@ -76,8 +76,11 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       '/health',
       '/v1.0/accesskeys',
       '/v1.0/accesskeys/{id}',
+      '/v1.0/accesskeys/{id}/roll',
       '/v1.0/customer',
+      '/v1.0/customer/password',
       '/v1.0/customers',
+      '/v1.0/customers/{id}',
     ]);
     expect(doc.paths['/v1.0/accesskeys'].get.security).toEqual([
       { bearer: [] },

@@ -25,6 +25,14 @@ export class AccessKey {
   @Column({ name: 'token_hash', type: 'varchar', length: 64, select: false })
   tokenHash: string;
 
+  /** After a roll, the previous secret's hash, accepted until `tm_previous_expire`. */
+  @Index('UQ_access_keys_previous_token_hash', { unique: true })
+  @Column({ name: 'previous_token_hash', type: 'varchar', length: 64, nullable: true, select: false })
+  previousTokenHash: string | null;
+
+  @Column({ name: 'tm_previous_expire', type: 'datetime', precision: 3, nullable: true })
+  tmPreviousExpire: Date | null;
+
   @Column({ name: 'token_prefix', type: 'varchar', length: 11 })
   tokenPrefix: string;
 

@@ -16,6 +16,7 @@ import { Permission } from '../customers/customer.entity.js';
 import { AccessKeysService } from './accesskeys.service.js';
 import { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
 import { CreateAccessKeyDto } from './dto/create-access-key.dto.js';
+import { DEFAULT_GRACE, RollAccessKeyDto } from './dto/roll-access-key.dto.js';
 import { UpdateAccessKeyDto } from './dto/update-access-key.dto.js';
 
 const NOT_FOUND = {
@@ -68,6 +69,22 @@ export class AccessKeysController {
     @Body() dto: UpdateAccessKeyDto,
   ): Promise<AccessKeyDto> {
     return this.accessKeys.update(principal.customerId, id, dto);
+  }
+
+  @Post(':id/roll')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Give a key a new secret (shown once); the old one keeps working for `grace` seconds',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: AccessKeyDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  roll(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: RollAccessKeyDto,
+  ): Promise<AccessKeyDto> {
+    return this.accessKeys.roll(principal.customerId, id, dto.grace ?? DEFAULT_GRACE);
   }
 
   @Delete(':id')

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
 import { MAX_PAGE_SIZE } from '../common/page.dto.js';
+import { Clock } from '../common/clock.js';
 import { Permission } from '../customers/customer.entity.js';
 import { AccessKey } from './access-key.entity.js';
 import {
@@ -17,6 +18,7 @@ import {
 import type { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
 import { DEFAULT_EXPIRE, type CreateAccessKeyDto } from './dto/create-access-key.dto.js';
 import type { UpdateAccessKeyDto } from './dto/update-access-key.dto.js';
+import { LastUsedRecorder } from './last-used.recorder.js';
 
 export function toAccessKeyDto(key: AccessKey, token?: string): AccessKeyDto {
   return {
@@ -42,11 +44,15 @@ const notFound = () => ApiError.notFound('ACCESSKEY_NOT_FOUND', 'The access key 
  */
 @Injectable()
 export class AccessKeysService {
-  constructor(@InjectRepository(AccessKey) private readonly keys: Repository<AccessKey>) {}
+  constructor(
+    @InjectRepository(AccessKey) private readonly keys: Repository<AccessKey>,
+    private readonly clock: Clock,
+    private readonly lastUsed: LastUsedRecorder,
+  ) {}
 
   async create(customerId: string, dto: CreateAccessKeyDto): Promise<AccessKeyDto> {
     const token = generateAccessKeyToken();
-    const now = new Date();
+    const now = this.clock.now();
     const key = this.keys.create({
       id: randomUUID(),
       customerId,
@@ -59,6 +65,8 @@ export class AccessKeysService {
       tmUpdate: null,
       tmDelete: null,
       tmLastUsed: null,
+      previousTokenHash: null,
+      tmPreviousExpire: null,
     });
     await this.keys.insert(key);
     return toAccessKeyDto(key, token);
@@ -94,7 +102,7 @@ export class AccessKeysService {
   }
 
   async update(customerId: string, id: string, dto: UpdateAccessKeyDto): Promise<AccessKeyDto> {
-    const changes: Partial<AccessKey> = { tmUpdate: new Date() };
+    const changes: Partial<AccessKey> = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
     const { affected } = await this.keys.update({ id, customerId, tmDelete: IsNull() }, changes);
@@ -104,7 +112,7 @@ export class AccessKeysService {
 
   /** Soft delete: the row stays, with `tm_delete` set; the key stops working at once. */
   async remove(customerId: string, id: string): Promise<AccessKeyDto> {
-    const now = new Date();
+    const now = this.clock.now();
     const { affected } = await this.keys.update(
       { id, customerId, tmDelete: IsNull() },
       { tmDelete: now, tmUpdate: now },
@@ -115,19 +123,69 @@ export class AccessKeysService {
   }
 
   /**
+   * A new secret for the same key (same id, name and expiry). The old secret keeps working for
+   * `grace` seconds, then dies; a secret from an earlier roll dies at once.
+   */
+  async roll(customerId: string, id: string, grace: number): Promise<AccessKeyDto> {
+    const current = await this.keys.findOne({
+      where: { id, customerId, tmDelete: IsNull() },
+      select: { id: true, tokenHash: true },
+    });
+    if (current === null) throw notFound();
+    const token = generateAccessKeyToken();
+    const now = this.clock.now();
+    const { affected } = await this.keys.update(
+      // Only if nobody rolled or deleted it meanwhile: the previous secret must be the one read.
+      { id, customerId, tmDelete: IsNull(), tokenHash: current.tokenHash },
+      {
+        tokenHash: hashAccessKeyToken(token),
+        tokenPrefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+        previousTokenHash: grace > 0 ? current.tokenHash : null,
+        tmPreviousExpire: grace > 0 ? new Date(now.getTime() + grace * 1000) : null,
+        tmUpdate: now,
+      },
+    );
+    if (!affected) {
+      throw new ApiError(
+        409,
+        'ACCESSKEY_CHANGED',
+        'The key was rolled or deleted meanwhile; retry.',
+        [],
+        'ABORTED',
+      );
+    }
+    return toAccessKeyDto(await this.keys.findOneByOrFail({ id, customerId }), token);
+  }
+
+  /**
    * The principal a token stands for, or null. A malformed token or a bad checksum is refused
    * before any lookup; the lookup is by the token's hash, through a unique index.
    * A key acts as its customer's admin, as in VoIPBIN.
    */
   async authenticate(token: string): Promise<Principal | null> {
     if (!isWellFormedAccessKeyToken(token)) return null;
+    const hash = hashAccessKeyToken(token);
     const key = await this.keys.findOne({
-      where: { tokenHash: hashAccessKeyToken(token), tmDelete: IsNull() },
+      where: [
+        { tokenHash: hash, tmDelete: IsNull() },
+        { previousTokenHash: hash, tmDelete: IsNull() },
+      ],
+      select: {
+        id: true,
+        customerId: true,
+        tokenHash: true,
+        tmExpire: true,
+        tmPreviousExpire: true,
+        tmLastUsed: true,
+        customer: { id: true, permission: true, tmDelete: true },
+      },
       relations: { customer: true },
     });
-    if (!key?.customer || key.customer.tmDelete !== null || key.tmExpire.getTime() <= Date.now()) {
-      return null;
-    }
+    const now = this.clock.now();
+    if (!key?.customer || key.customer.tmDelete !== null || key.tmExpire <= now) return null;
+    // Matched the secret of before a roll: good only within the grace period.
+    if (key.tokenHash !== hash && (key.tmPreviousExpire === null || key.tmPreviousExpire <= now)) return null;
+    this.lastUsed.record(key, now);
     return {
       customerId: key.customerId,
       permission: key.customer.permission | Permission.CustomerAdmin,

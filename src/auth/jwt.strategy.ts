@@ -12,9 +12,11 @@ export interface JwtClaims {
   sub?: unknown;
   exp?: unknown;
   iat?: unknown;
+  /** The customer's token generation at login; a password change moves it on. */
+  gen?: unknown;
 }
 
-/** Login JWTs: HS256 only, `iss` checked, `exp` required, customer alive. */
+/** Login JWTs: HS256 only, `iss` checked, `exp` required, customer alive, issued since its last password change. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
@@ -40,7 +42,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       return null;
     }
     const customer = await this.customers.findLive(claims.sub);
-    if (customer === null) return null;
+    if (customer === null || (claims.gen ?? 0) !== customer.tokenGeneration) return null;
     return { customerId: customer.id, permission: customer.permission, via: 'jwt' };
   }
 }

@@ -5,6 +5,8 @@ import type { Repository } from 'typeorm';
 import type { AccessKey } from '../accesskeys/access-key.entity.js';
 import { generateAccessKeyToken } from '../accesskeys/access-key-token.js';
 import { AccessKeysService } from '../accesskeys/accesskeys.service.js';
+import type { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
+import { Clock } from '../common/clock.js';
 import { loadConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
 import type { CustomersService } from '../customers/customers.service.js';
@@ -12,7 +14,7 @@ import { AccessKeyStrategy } from './access-key.strategy.js';
 import { JwtStrategy } from './jwt.strategy.js';
 
 const config = loadConfig({ JWT_SECRET: 'y'.repeat(32) });
-const live: Customer = { id: randomUUID(), permission: 64, tmDelete: null } as Customer;
+const live: Customer = { id: randomUUID(), permission: 64, tmDelete: null, tokenGeneration: 2 } as Customer;
 
 function customers(found: Customer | null) {
   const asked: string[] = [];
@@ -30,7 +32,7 @@ describe('JwtStrategy.validate', () => {
 
   it('resolves a live customer to a JWT principal with its current permission', async () => {
     const strategy = new JwtStrategy(config, customers(live).service);
-    await expect(strategy.validate({ sub: live.id, exp })).resolves.toEqual({
+    await expect(strategy.validate({ sub: live.id, exp, gen: 2 })).resolves.toEqual({
       customerId: live.id,
       permission: 64,
       via: 'jwt',
@@ -48,6 +50,12 @@ describe('JwtStrategy.validate', () => {
 
   it('fails for a customer that is gone', async () => {
     const strategy = new JwtStrategy(config, customers(null).service);
+    await expect(strategy.validate({ sub: live.id, exp, gen: 2 })).resolves.toBeNull();
+  });
+
+  it('fails for a token issued before the last password change', async () => {
+    const strategy = new JwtStrategy(config, customers(live).service);
+    await expect(strategy.validate({ sub: live.id, exp, gen: 1 })).resolves.toBeNull();
     await expect(strategy.validate({ sub: live.id, exp })).resolves.toBeNull();
   });
 });
@@ -61,7 +69,8 @@ describe('access keys at authentication', () => {
         return Promise.resolve(row);
       },
     } as unknown as Repository<AccessKey>;
-    return { service: new AccessKeysService(repository), lookups };
+    const recorder = { record: () => undefined } as unknown as LastUsedRecorder;
+    return { service: new AccessKeysService(repository, new Clock(), recorder), lookups };
   }
   const req = (query: Record<string, string>, authorization?: string) =>
     ({ headers: authorization ? { authorization } : {}, query, cookies: {} }) as unknown as FastifyRequest;

@@ -31,6 +31,8 @@ export class ApiError extends HttpException {
     readonly reason: string,
     message: string,
     readonly details: ErrorDetail[] = [],
+    /** The envelope's `status`, when not the usual one for the HTTP status. */
+    readonly statusName: string = STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT'),
   ) {
     super(message, status);
   }

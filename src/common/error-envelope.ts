@@ -1,7 +1,7 @@
 import { HttpException, type LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
-import { ApiError, STATUS_NAMES, type ErrorDetail } from './api-error.js';
+import { ApiError, type ErrorDetail } from './api-error.js';
 
 export interface ErrorEnvelope {
   error: {
@@ -91,7 +91,7 @@ export function sendError(
   const status = error.getStatus();
   const body: ErrorEnvelope = {
     error: {
-      status: STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT'),
+      status: error.statusName,
       reason: error.reason,
       message: error.message,
       request_id: req.id,

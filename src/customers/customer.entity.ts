@@ -36,6 +36,13 @@ export class Customer {
   @Column({ type: 'boolean', nullable: true })
   live: boolean | null;
 
+  /**
+   * Counts password changes and resets. Each JWT carries the generation it was issued in
+   * (claim `gen`), so a change refuses every earlier JWT at once, with no clock involved.
+   */
+  @Column({ name: 'token_generation', type: 'integer', default: 0 })
+  tokenGeneration: number;
+
   @Column({ name: 'tm_create', type: 'datetime', precision: 3 })
   tmCreate: Date;
 

@@ -1,18 +1,31 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
+  ApiParam,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
 import { ErrorEnvelopeDto } from '../common/error-envelope.dto.js';
+import { PageQueryDto } from '../common/page.dto.js';
+import { UuidParamPipe } from '../common/uuid-param.pipe.js';
 import { Permission } from './customer.entity.js';
 import { CustomersService } from './customers.service.js';
 import { CreateCustomerDto } from './dto/create-customer.dto.js';
-import { CustomerDto } from './dto/customer.dto.js';
+import { CustomerDto, CustomerPageDto } from './dto/customer.dto.js';
+import { ChangePasswordDto, UpdateCustomerDto, UpdateProfileDto } from './dto/update-customer.dto.js';
+
+const NOT_FOUND = { description: 'No such live customer.', type: ErrorEnvelopeDto };
+const REFUSED = {
+  description: 'A super admin cannot delete or demote itself, nor the last super admin.',
+  type: ErrorEnvelopeDto,
+};
 
 @ApiTags('customer')
 @Controller('v1.0/customer')
@@ -25,6 +38,30 @@ export class CustomerController {
   @ApiOkResponse({ type: CustomerDto })
   get(@CurrentPrincipal() principal: Principal): Promise<CustomerDto> {
     return this.customers.get(principal.customerId);
+  }
+
+  @Put()
+  @Auth()
+  @ApiOperation({ summary: "Change the caller's own name or detail (only the fields given)" })
+  @ApiOkResponse({ type: CustomerDto })
+  @ApiBadRequestResponse({ type: ErrorEnvelopeDto })
+  update(@CurrentPrincipal() principal: Principal, @Body() dto: UpdateProfileDto): Promise<CustomerDto> {
+    return this.customers.updateProfile(principal.customerId, dto);
+  }
+
+  @Put('password')
+  @Auth()
+  @ApiOperation({ summary: "Change the caller's password (JWT only); every earlier JWT stops working" })
+  @ApiOkResponse({ type: CustomerDto })
+  @ApiBadRequestResponse({ description: 'Wrong old_password or a bad new one.', type: ErrorEnvelopeDto })
+  @ApiForbiddenResponse({ description: 'Called with an access key.', type: ErrorEnvelopeDto })
+  changePassword(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: ChangePasswordDto,
+  ): Promise<CustomerDto> {
+    // A leaked key must not be enough to take the account over.
+    if (principal.via !== 'jwt') throw ApiError.permissionDenied();
+    return this.customers.changePassword(principal.customerId, dto);
   }
 }
 
@@ -42,5 +79,52 @@ export class CustomersController {
   @ApiConflictResponse({ description: 'The username is taken.', type: ErrorEnvelopeDto })
   create(@Body() dto: CreateCustomerDto): Promise<CustomerDto> {
     return this.customers.create(dto);
+  }
+
+  @Get()
+  @Auth(Permission.ProjectSuperAdmin)
+  @ApiOperation({ summary: 'List live customers, newest first (super admin)' })
+  @ApiOkResponse({ type: CustomerPageDto })
+  list(@Query() query: PageQueryDto): Promise<CustomerPageDto> {
+    return this.customers.list(query.page_size, query.page_token);
+  }
+
+  @Get(':id')
+  @Auth(Permission.ProjectSuperAdmin)
+  @ApiOperation({ summary: 'Get a customer (super admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: CustomerDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  get(@Param('id', UuidParamPipe) id: string): Promise<CustomerDto> {
+    return this.customers.get(id);
+  }
+
+  @Put(':id')
+  @Auth(Permission.ProjectSuperAdmin)
+  @ApiOperation({ summary: "Change a customer's name, detail, permission or password (super admin)" })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: CustomerDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiConflictResponse(REFUSED)
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: UpdateCustomerDto,
+  ): Promise<CustomerDto> {
+    return this.customers.updateByAdmin(principal, id, dto);
+  }
+
+  @Delete(':id')
+  @Auth(Permission.ProjectSuperAdmin)
+  @ApiOperation({ summary: 'Delete a customer: its JWTs and keys stop working at once (super admin)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: CustomerDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiConflictResponse(REFUSED)
+  remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+  ): Promise<CustomerDto> {
+    return this.customers.remove(principal, id);
   }
 }

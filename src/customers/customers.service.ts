@@ -2,13 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
+import { Clock } from '../common/clock.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { MAX_PAGE_SIZE } from '../common/page.dto.js';
 import { AppConfig } from '../config/app-config.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { Customer, Permission } from './customer.entity.js';
 import { USERNAME, type CreateCustomerDto } from './dto/create-customer.dto.js';
-import type { CustomerDto } from './dto/customer.dto.js';
-import { generatePassword, hashPassword } from './password.js';
+import type { CustomerDto, CustomerPageDto } from './dto/customer.dto.js';
+import type { ChangePasswordDto, UpdateCustomerDto, UpdateProfileDto } from './dto/update-customer.dto.js';
+import { generatePassword, hashPassword, verifyPassword } from './password.js';
 
 export function toCustomerDto(customer: Customer): CustomerDto {
   return {
@@ -23,6 +28,11 @@ export function toCustomerDto(customer: Customer): CustomerDto {
   };
 }
 
+const notFound = () => ApiError.notFound('CUSTOMER_NOT_FOUND', 'The customer was not found.');
+const isSuperAdmin = (permission: number) => (permission & Permission.ProjectSuperAdmin) !== 0;
+const refused = (reason: string, message: string) =>
+  new ApiError(409, reason, message, [], 'FAILED_PRECONDITION');
+
 @Injectable()
 export class CustomersService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Customers');
@@ -30,6 +40,7 @@ export class CustomersService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   /** The live customer with this id, without its password hash. */
@@ -39,7 +50,7 @@ export class CustomersService implements OnApplicationBootstrap {
 
   async get(id: string): Promise<CustomerDto> {
     const customer = await this.findLive(id);
-    if (customer === null) throw ApiError.notFound('CUSTOMER_NOT_FOUND', 'The customer was not found.');
+    if (customer === null) throw notFound();
     return toCustomerDto(customer);
   }
 
@@ -55,6 +66,27 @@ export class CustomersService implements OnApplicationBootstrap {
       .getOne();
   }
 
+  /** Live customers, newest first, after the cursor (creation time, then id). */
+  async list(pageSize = MAX_PAGE_SIZE, pageToken?: string): Promise<CustomerPageDto> {
+    const size = Math.min(pageSize, MAX_PAGE_SIZE);
+    const query = this.customers
+      .createQueryBuilder('c')
+      .where('c.tmDelete IS NULL')
+      .orderBy('c.tmCreate', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(size + 1);
+    if (pageToken) {
+      query.andWhere('(c.tmCreate < :time OR (c.tmCreate = :time AND c.id < :id))', decodeCursor(pageToken));
+    }
+    const rows = await query.getMany();
+    const page = rows.slice(0, size);
+    const last = page.at(-1);
+    return {
+      result: page.map(toCustomerDto),
+      next_page_token: rows.length > size && last ? encodeCursor({ time: last.tmCreate, id: last.id }) : '',
+    };
+  }
+
   async create(dto: CreateCustomerDto): Promise<CustomerDto> {
     const customer = this.customers.create({
       id: randomUUID(),
@@ -64,7 +96,8 @@ export class CustomersService implements OnApplicationBootstrap {
       detail: dto.detail ?? '',
       permission: dto.permission ?? Permission.CustomerAdmin,
       live: true,
-      tmCreate: new Date(),
+      tokenGeneration: 0,
+      tmCreate: this.clock.now(),
       tmUpdate: null,
       tmDelete: null,
     });
@@ -77,6 +110,96 @@ export class CustomersService implements OnApplicationBootstrap {
       ]);
     }
     return toCustomerDto(customer);
+  }
+
+  /** A customer changing its own name or detail. */
+  async updateProfile(customerId: string, dto: UpdateProfileDto): Promise<CustomerDto> {
+    return this.update(customerId, dto);
+  }
+
+  /**
+   * A super admin changing any customer. A super admin cannot demote itself, so there is always
+   * one left; a new password revokes the customer's JWTs.
+   */
+  async updateByAdmin(actor: Principal, id: string, dto: UpdateCustomerDto): Promise<CustomerDto> {
+    const target = await this.findLive(id);
+    if (target === null) throw notFound();
+    if (dto.permission !== undefined && isSuperAdmin(target.permission) && !isSuperAdmin(dto.permission)) {
+      if (id === actor.customerId) {
+        throw refused('CANNOT_DEMOTE_SELF', 'A super admin cannot remove its own super-admin bit.');
+      }
+      await this.ensureAnotherSuperAdmin(id);
+    }
+    return this.update(id, dto);
+  }
+
+  /** Soft delete: the customer can no longer log in, and its JWTs and keys stop working at once. */
+  async remove(actor: Principal, id: string): Promise<CustomerDto> {
+    if (id === actor.customerId) throw refused('CANNOT_DELETE_SELF', 'A super admin cannot delete itself.');
+    const target = await this.findLive(id);
+    if (target === null) throw notFound();
+    if (isSuperAdmin(target.permission)) await this.ensureAnotherSuperAdmin(id);
+    const now = this.clock.now();
+    const { affected } = await this.customers.update(
+      { id, tmDelete: IsNull() },
+      // `live: null` frees the username for a new customer (see the unique index).
+      { tmDelete: now, tmUpdate: now, live: null },
+    );
+    if (!affected) throw notFound();
+    return toCustomerDto(await this.customers.findOneByOrFail({ id }));
+  }
+
+  /** With the current password, by JWT only (see the controller); revokes every earlier JWT. */
+  async changePassword(customerId: string, dto: ChangePasswordDto): Promise<CustomerDto> {
+    const customer = await this.customers
+      .createQueryBuilder('c')
+      .addSelect('c.passwordHash')
+      .where('c.id = :id AND c.tm_delete IS NULL', { id: customerId })
+      .getOne();
+    if (customer === null) throw notFound();
+    if (!(await verifyPassword(customer.passwordHash, dto.old_password))) {
+      throw ApiError.invalidArgument([
+        { field: 'old_password', message: 'old_password is not the current password' },
+      ]);
+    }
+    return this.update(customerId, { password: dto.new_password });
+  }
+
+  /** Sets a generated password, for the `admin reset-password` command. */
+  async resetPassword(username: string): Promise<string> {
+    const customer = await this.findForLogin(username);
+    if (customer === null) throw notFound();
+    const password = generatePassword();
+    await this.update(customer.id, { password });
+    return password;
+  }
+
+  private async update(id: string, dto: UpdateCustomerDto): Promise<CustomerDto> {
+    const changes: Partial<Customer> = { tmUpdate: this.clock.now() };
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.detail !== undefined) changes.detail = dto.detail;
+    if (dto.permission !== undefined) changes.permission = dto.permission;
+    if (dto.password !== undefined) changes.passwordHash = await hashPassword(dto.password);
+    const { affected } = await this.customers
+      .createQueryBuilder()
+      .update()
+      // A new password starts a new token generation: every earlier JWT is refused from now on.
+      .set(
+        dto.password === undefined ? changes : { ...changes, tokenGeneration: () => 'token_generation + 1' },
+      )
+      .where('id = :id AND tm_delete IS NULL', { id })
+      .execute();
+    if (!affected) throw notFound();
+    return this.get(id);
+  }
+
+  private async ensureAnotherSuperAdmin(id: string): Promise<void> {
+    const others = await this.customers
+      .createQueryBuilder('c')
+      .where('c.tmDelete IS NULL AND c.id <> :id', { id })
+      .andWhere(`(c.permission & ${Permission.ProjectSuperAdmin}) <> 0`)
+      .getCount();
+    if (others === 0) throw refused('LAST_SUPER_ADMIN', 'The last super admin cannot be removed or demoted.');
   }
 
   /** On the first start of an empty database, create the super admin. */

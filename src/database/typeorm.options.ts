@@ -5,9 +5,10 @@ import { AccessKey } from '../accesskeys/access-key.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { Customer } from '../customers/customer.entity.js';
 import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSchema.js';
+import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-CredentialLifecycle.js';
 
 export const ENTITIES = [Customer, AccessKey];
-export const MIGRATIONS = [InitialSchema1795897522357];
+export const MIGRATIONS = [InitialSchema1795897522357, CredentialLifecycle1795898488202];
 
 /** The only place database options are built: the app, ormconfig.ts and the tests all call it. */
 export function typeOrmOptions(database: DatabaseConfig): DataSourceOptions {

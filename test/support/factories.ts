@@ -19,6 +19,7 @@ export async function insertCustomer(ds: DataSource, overrides: Partial<Customer
     detail: '',
     permission: Permission.CustomerAdmin,
     live: true,
+    tokenGeneration: 0,
     tmCreate: new Date(),
     tmUpdate: null,
     tmDelete: null,
@@ -48,6 +49,8 @@ export async function insertAccessKey(
     tmUpdate: null,
     tmDelete: null,
     tmLastUsed: null,
+    previousTokenHash: null,
+    tmPreviousExpire: null,
     ...overrides,
   });
   await ds.getRepository(AccessKey).insert(key);

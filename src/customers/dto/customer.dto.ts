@@ -29,3 +29,14 @@ export class CustomerDto {
   @ApiProperty({ format: 'date-time', nullable: true, type: String, example: null })
   tm_delete: string | null;
 }
+
+export class CustomerPageDto {
+  @ApiProperty({ type: [CustomerDto], description: 'Newest first.' })
+  result: CustomerDto[];
+
+  @ApiProperty({
+    description: 'Pass as `page_token` for the next page; empty on the last page.',
+    example: '',
+  })
+  next_page_token: string;
+}
