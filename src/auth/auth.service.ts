@@ -28,17 +28,17 @@ export class AuthService implements OnModuleInit {
     if (customer === null || !valid) throw ApiError.invalidCredentials();
 
     const { id, name, permission } = customer;
-    const token = jwt.sign(
-      { customer: { id, username: customer.username, name, permission } },
-      this.config.jwt.key,
-      {
-        algorithm: 'HS256',
-        expiresIn: this.config.jwt.expiresIn,
-        issuer: this.config.jwt.issuer,
-        subject: id,
-        jwtid: randomUUID(),
-      },
-    );
+    const claims = {
+      customer: { id, username: customer.username, name, permission },
+      gen: customer.tokenGeneration,
+    };
+    const token = jwt.sign(claims, this.config.jwt.key, {
+      algorithm: 'HS256',
+      expiresIn: this.config.jwt.expiresIn,
+      issuer: this.config.jwt.issuer,
+      subject: id,
+      jwtid: randomUUID(),
+    });
     return { username: customer.username, token };
   }
 }

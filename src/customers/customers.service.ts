@@ -118,17 +118,13 @@ export class CustomersService implements OnApplicationBootstrap {
   }
 
   /**
-   * A super admin changing any customer. A super admin cannot demote itself, so there is always
-   * one left; a new password revokes the customer's JWTs.
+   * A super admin changing any customer; a new password revokes the customer's JWTs.
+   * Only a super admin gets here, and it can neither demote nor delete itself: so whoever it
+   * removes, one super admin (itself) is left.
    */
   async updateByAdmin(actor: Principal, id: string, dto: UpdateCustomerDto): Promise<CustomerDto> {
-    const target = await this.findLive(id);
-    if (target === null) throw notFound();
-    if (dto.permission !== undefined && isSuperAdmin(target.permission) && !isSuperAdmin(dto.permission)) {
-      if (id === actor.customerId) {
-        throw refused('CANNOT_DEMOTE_SELF', 'A super admin cannot remove its own super-admin bit.');
-      }
-      await this.ensureAnotherSuperAdmin(id);
+    if (id === actor.customerId && dto.permission !== undefined && !isSuperAdmin(dto.permission)) {
+      throw refused('CANNOT_DEMOTE_SELF', 'A super admin cannot remove its own super-admin bit.');
     }
     return this.update(id, dto);
   }
@@ -136,9 +132,6 @@ export class CustomersService implements OnApplicationBootstrap {
   /** Soft delete: the customer can no longer log in, and its JWTs and keys stop working at once. */
   async remove(actor: Principal, id: string): Promise<CustomerDto> {
     if (id === actor.customerId) throw refused('CANNOT_DELETE_SELF', 'A super admin cannot delete itself.');
-    const target = await this.findLive(id);
-    if (target === null) throw notFound();
-    if (isSuperAdmin(target.permission)) await this.ensureAnotherSuperAdmin(id);
     const now = this.clock.now();
     const { affected } = await this.customers.update(
       { id, tmDelete: IsNull() },
@@ -191,15 +184,6 @@ export class CustomersService implements OnApplicationBootstrap {
       .execute();
     if (!affected) throw notFound();
     return this.get(id);
-  }
-
-  private async ensureAnotherSuperAdmin(id: string): Promise<void> {
-    const others = await this.customers
-      .createQueryBuilder('c')
-      .where('c.tmDelete IS NULL AND c.id <> :id', { id })
-      .andWhere(`(c.permission & ${Permission.ProjectSuperAdmin}) <> 0`)
-      .getCount();
-    if (others === 0) throw refused('LAST_SUPER_ADMIN', 'The last super admin cannot be removed or demoted.');
   }
 
   /** On the first start of an empty database, create the super admin. */

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp, createAdapter } from '../../src/app.setup.js';
+import { Clock } from '../../src/common/clock.js';
 import { AppConfig, loadConfig } from '../../src/config/app-config.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
@@ -20,7 +21,24 @@ export interface TestApp {
 }
 
 /** Boots the real AppModule, as main.ts does, on the given database. */
-export async function startApp(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
+/** A clock the test moves by hand. */
+export class FakeClock extends Clock {
+  private at = Date.now();
+
+  override now(): Date {
+    return new Date(this.at);
+  }
+
+  advance(seconds: number): void {
+    this.at += seconds * 1000;
+  }
+}
+
+export async function startApp(
+  databaseUrl: string,
+  env: NodeJS.ProcessEnv = {},
+  clock: Clock = new Clock(),
+): Promise<TestApp> {
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     JWT_SECRET: TEST_JWT_SECRET,
@@ -32,6 +50,8 @@ export async function startApp(databaseUrl: string, env: NodeJS.ProcessEnv = {})
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
     .overrideProvider(AppConfig)
     .useValue(config)
+    .overrideProvider(Clock)
+    .useValue(clock)
     .compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), {
     logger: false,
