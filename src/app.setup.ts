@@ -6,8 +6,11 @@ import { requestIdFor } from './common/request-id.js';
 
 export const BODY_LIMIT = 100 * 1024;
 
-export function createAdapter(): FastifyAdapter {
+/** `trustProxy`: whom to believe about X-Forwarded-For (the client IP that login throttling counts). */
+export function createAdapter(trustProxy: boolean | number | string = false): FastifyAdapter {
   return new FastifyAdapter({
+    // A hop count is valid at runtime (proxy-addr), though the typings omit it.
+    trustProxy: trustProxy as boolean | string,
     genReqId: requestIdFor,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,

@@ -6,17 +6,18 @@ import { configureApp, createAdapter } from './app.setup.js';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config.js';
 
 async function bootstrap(): Promise<void> {
+  let config: AppConfig;
   try {
-    loadConfig(); // fail before anything starts, with a message that names the variable
+    config = loadConfig(); // fail before anything starts, with a message that names the variable
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     process.exit(1);
   }
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createAdapter());
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createAdapter(config.trustProxy));
   await configureApp(app);
   app.enableShutdownHooks();
-  await app.listen(app.get(AppConfig).port, '0.0.0.0');
+  await app.listen(config.port, '0.0.0.0');
 }
 
 await bootstrap();

@@ -1,9 +1,10 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -11,6 +12,7 @@ import { ErrorEnvelopeDto } from '../common/error-envelope.dto.js';
 import { AppConfig } from '../config/app-config.js';
 import { Public } from './auth.decorators.js';
 import { AuthService } from './auth.service.js';
+import { LoginThrottlerGuard } from './login-throttler.guard.js';
 import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
 
 @ApiTags('auth')
@@ -23,6 +25,7 @@ export class AuthController {
 
   @Post('login')
   @Public()
+  @UseGuards(LoginThrottlerGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with a username and password; returns a JWT valid for 7 days' })
   @ApiOkResponse({ type: LoginResponseDto })
@@ -31,6 +34,10 @@ export class AuthController {
     type: ErrorEnvelopeDto,
   })
   @ApiUnauthorizedResponse({ description: 'Wrong username or password.', type: ErrorEnvelopeDto })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many attempts from this address or for this username; see Retry-After.',
+    type: ErrorEnvelopeDto,
+  })
   async login(
     @Body() dto: LoginDto,
     @Res({ passthrough: true }) reply: FastifyReply,

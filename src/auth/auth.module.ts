@@ -7,11 +7,12 @@ import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { AuthenticationGuard } from './authentication.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { LoginThrottlerGuard } from './login-throttler.guard.js';
 
 @Module({
   imports: [PassportModule, CustomersModule, AccessKeysModule],
   controllers: [AuthController],
-  providers: [AuthService, JwtStrategy, AccessKeyStrategy, AuthenticationGuard],
+  providers: [AuthService, JwtStrategy, AccessKeyStrategy, AuthenticationGuard, LoginThrottlerGuard],
   exports: [AuthenticationGuard],
 })
 export class AuthModule {}

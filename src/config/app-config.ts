@@ -43,6 +43,22 @@ export class EnvironmentVariables {
 
   @IsIn(['true', 'false'])
   COOKIE_SECURE = 'true';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_LIMIT_PER_IP = 30;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_LIMIT_PER_USERNAME = 10;
+
+  @IsOptional()
+  @Matches(/^(true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
+    message: 'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of addresses or CIDRs',
+  })
+  TRUST_PROXY?: string;
 }
 
 const VARIABLES = [
@@ -54,6 +70,9 @@ const VARIABLES = [
   'ADMIN_USERNAME',
   'ADMIN_PASSWORD',
   'COOKIE_SECURE',
+  'LOGIN_LIMIT_PER_IP',
+  'LOGIN_LIMIT_PER_USERNAME',
+  'TRUST_PROXY',
 ] as const satisfies readonly (keyof EnvironmentVariables)[];
 
 export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' | 'mariadb'; url: string };
@@ -66,6 +85,10 @@ export class AppConfig {
   readonly jwt: { key: KeyObject; expiresIn: number; issuer: string };
   readonly admin: { username: string; password?: string };
   readonly cookieSecure: boolean;
+  /** Login attempts allowed per minute. */
+  readonly loginLimits: { perIp: number; perUsername: number };
+  /** Fastify's `trustProxy`: whether and whom to believe about X-Forwarded-For. */
+  readonly trustProxy: boolean | number | string;
 
   constructor(fields: AppConfig) {
     Object.assign(this, fields);
@@ -78,6 +101,12 @@ const DATA_DIR = 'data';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 export function parseDatabaseUrl(url: string): DatabaseConfig {
@@ -150,5 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     admin: { username: vars.ADMIN_USERNAME.toLowerCase(), password: vars.ADMIN_PASSWORD },
     cookieSecure: vars.COOKIE_SECURE === 'true',
+    loginLimits: { perIp: vars.LOGIN_LIMIT_PER_IP, perUsername: vars.LOGIN_LIMIT_PER_USERNAME },
+    trustProxy: parseTrustProxy(vars.TRUST_PROXY),
   });
 }

@@ -1,0 +1,126 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { AccessKey } from '../src/accesskeys/access-key.entity.js';
+import { Permission } from '../src/customers/customer.entity.js';
+import { login, startApp, type TestApp } from './support/app.js';
+import { DATABASES } from './support/databases.js';
+import { insertCustomer, PASSWORD, truncate } from './support/factories.js';
+import { Relay } from './support/relay.js';
+
+const attempt = (t: TestApp, username: string, password: string, ip?: string) => {
+  const req = request(t.http).post('/auth/login').send({ username, password });
+  return ip ? req.set('x-forwarded-for', ip) : req;
+};
+
+describe.each(DATABASES)('login throttling on $name', (database) => {
+  let url: string;
+  let t: TestApp;
+  let behindProxy: TestApp;
+  const limits = { LOGIN_LIMIT_PER_IP: '5', LOGIN_LIMIT_PER_USERNAME: '3' };
+
+  beforeAll(async () => {
+    // Two instances in one process share Passport's strategies: give them one database (a file).
+    url =
+      database.name === 'sqlite'
+        ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'voipbin-throttling-')), 'db.sqlite')}`
+        : await database.prepare('throttling');
+  });
+  // Fresh instances, so that each test starts with fresh counters.
+  beforeEach(async () => {
+    t = await startApp(url, limits);
+    behindProxy = await startApp(url, { ...limits, TRUST_PROXY: 'true' });
+    await truncate(t.ds);
+    await insertCustomer(t.ds, { username: 'alice' });
+    await insertCustomer(t.ds, { username: 'bob', permission: Permission.CustomerAdmin });
+  });
+  afterEach(async () => {
+    await t.close();
+    await behindProxy.close();
+  });
+
+  it('refuses a username after repeated attempts with 429 and Retry-After, the right password too', async () => {
+    const bobToken = await login(t.http, 'bob', PASSWORD);
+    for (let i = 0; i < 3; i++) await attempt(t, 'alice', 'wrong-password').expect(401);
+    const res = await attempt(t, 'ALICE', PASSWORD).expect(429);
+    expect(res.body.error).toMatchObject({ status: 'RESOURCE_EXHAUSTED', reason: 'RATE_LIMIT_EXCEEDED' });
+    const retryAfter = Number(res.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // Authenticated calls go on as before.
+    await request(t.http).get('/v1.0/accesskeys').set('authorization', `Bearer ${bobToken}`).expect(200);
+  });
+
+  it('refuses an address after repeated attempts, whatever the usernames', async () => {
+    for (const username of ['u1', 'u2', 'u3', 'u4', 'u5']) await attempt(t, username, 'x').expect(401);
+    await attempt(t, 'bob', PASSWORD).expect(429);
+  });
+
+  it('believes X-Forwarded-For only when TRUST_PROXY says so', async () => {
+    for (let i = 0; i < 6; i++) await attempt(behindProxy, `p${i}`, 'x', `203.0.113.${i}`).expect(401);
+    for (let i = 0; i < 5; i++) await attempt(t, `q${i}`, 'x', `198.51.100.${i}`).expect(401);
+    await attempt(t, 'q5', 'x', '198.51.100.99').expect(429);
+  });
+});
+
+// Through a TCP relay the test cuts: MySQL/MariaDB only (SQLite has no connection to lose).
+for (const database of DATABASES.filter((d) => d.name === 'mysql')) {
+  describe(`a database that goes away, on ${database.name}`, () => {
+    let t: TestApp;
+    let relay: Relay;
+    let auth: string;
+
+    beforeAll(async () => {
+      const direct = new URL(await database.prepare('outage'));
+      relay = new Relay(direct.hostname, Number(direct.port || 3306));
+      direct.port = String(await relay.listen());
+      direct.hostname = '127.0.0.1';
+      t = await startApp(direct.toString());
+      await truncate(t.ds);
+      await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
+      auth = `Bearer ${await login(t.http, 'root', PASSWORD)}`;
+    });
+    afterAll(async () => {
+      relay.restore();
+      await t.close();
+      await relay.close();
+    });
+
+    it('answers 503 quickly while it is gone, keeps /health, and recovers without a restart or a lost write', async () => {
+      const kept = await request(t.http)
+        .post('/v1.0/accesskeys')
+        .set('authorization', auth)
+        .send({ name: 'kept' });
+      expect(kept.status).toBe(200);
+
+      relay.cut();
+      const started = Date.now();
+      for (const req of [
+        request(t.http).get('/v1.0/accesskeys').set('authorization', auth),
+        request(t.http).post('/v1.0/accesskeys').set('authorization', auth).send({ name: 'lost' }),
+        request(t.http).get('/v1.0/customer').query({ accesskey: kept.body.token }),
+        request(t.http).post('/auth/login').send({ username: 'root', password: PASSWORD }),
+      ]) {
+        const res = await req;
+        expect(res.status).toBe(503);
+        expect(res.body.error).toMatchObject({ status: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' });
+        expect(JSON.stringify(res.body)).not.toMatch(/SELECT|INSERT|127\.0\.0\.1/);
+      }
+      expect(Date.now() - started).toBeLessThan(20_000);
+      await request(t.http).get('/health').expect(200);
+
+      relay.restore();
+      let res = await request(t.http).get('/v1.0/accesskeys').set('authorization', auth);
+      for (let i = 0; i < 40 && res.status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        res = await request(t.http).get('/v1.0/accesskeys').set('authorization', auth);
+      }
+      expect(res.status).toBe(200);
+      expect(res.body.result.map((k: { name: string }) => k.name)).toEqual(['kept']);
+      expect(await t.ds.getRepository(AccessKey).count()).toBe(1);
+      await request(t.http).get('/v1.0/customer').query({ accesskey: kept.body.token }).expect(200);
+    });
+  });
+}
