@@ -53,6 +53,17 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     expect(big.body.error.reason).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('drops prototype-pollution keys from a JSON body instead of merging them', async () => {
+    const res = await request(t.http)
+      .post('/auth/login')
+      .set('content-type', 'application/json')
+      .send(
+        '{"username":"nobody","password":"x","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+      );
+    expect(res.status).toBe(401);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('sends the security headers', async () => {
     const res = await request(t.http).get('/health');
     expect(res.headers['x-content-type-options']).toBe('nosniff');

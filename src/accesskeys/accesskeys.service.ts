@@ -4,8 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
-import { MAX_PAGE_SIZE } from '../common/page.dto.js';
+import { newestFirst } from '../common/pagination.js';
 import { Clock } from '../common/clock.js';
 import { Permission } from '../customers/customer.entity.js';
 import { AccessKey } from './access-key.entity.js';
@@ -72,27 +71,14 @@ export class AccessKeysService {
     return toAccessKeyDto(key, token);
   }
 
-  /** Live keys, newest first, after the cursor (creation time, then id, so ties are ordered). */
-  async list(customerId: string, pageSize = MAX_PAGE_SIZE, pageToken?: string): Promise<AccessKeyPageDto> {
-    const size = Math.min(pageSize, MAX_PAGE_SIZE);
+  /** Live keys, newest first. */
+  async list(customerId: string, pageSize?: number, pageToken?: string): Promise<AccessKeyPageDto> {
     const query = this.keys
       .createQueryBuilder('ak')
       .where('ak.customerId = :customerId', { customerId })
-      .andWhere('ak.tmDelete IS NULL')
-      .orderBy('ak.tmCreate', 'DESC')
-      .addOrderBy('ak.id', 'DESC')
-      .limit(size + 1);
-    if (pageToken) {
-      const after = decodeCursor(pageToken);
-      query.andWhere('(ak.tmCreate < :time OR (ak.tmCreate = :time AND ak.id < :id))', after);
-    }
-    const rows = await query.getMany();
-    const page = rows.slice(0, size);
-    const last = page.at(-1);
-    return {
-      result: page.map((key) => toAccessKeyDto(key)),
-      next_page_token: rows.length > size && last ? encodeCursor({ time: last.tmCreate, id: last.id }) : '',
-    };
+      .andWhere('ak.tmDelete IS NULL');
+    const { rows, nextPageToken } = await newestFirst(query, pageSize, pageToken);
+    return { result: rows.map((key) => toAccessKeyDto(key)), next_page_token: nextPageToken };
   }
 
   async get(customerId: string, id: string): Promise<AccessKeyDto> {

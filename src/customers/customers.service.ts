@@ -5,8 +5,7 @@ import { IsNull, Repository } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
-import { MAX_PAGE_SIZE } from '../common/page.dto.js';
+import { newestFirst } from '../common/pagination.js';
 import { AppConfig } from '../config/app-config.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { Customer, Permission } from './customer.entity.js';
@@ -66,25 +65,11 @@ export class CustomersService implements OnApplicationBootstrap {
       .getOne();
   }
 
-  /** Live customers, newest first, after the cursor (creation time, then id). */
-  async list(pageSize = MAX_PAGE_SIZE, pageToken?: string): Promise<CustomerPageDto> {
-    const size = Math.min(pageSize, MAX_PAGE_SIZE);
-    const query = this.customers
-      .createQueryBuilder('c')
-      .where('c.tmDelete IS NULL')
-      .orderBy('c.tmCreate', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .limit(size + 1);
-    if (pageToken) {
-      query.andWhere('(c.tmCreate < :time OR (c.tmCreate = :time AND c.id < :id))', decodeCursor(pageToken));
-    }
-    const rows = await query.getMany();
-    const page = rows.slice(0, size);
-    const last = page.at(-1);
-    return {
-      result: page.map(toCustomerDto),
-      next_page_token: rows.length > size && last ? encodeCursor({ time: last.tmCreate, id: last.id }) : '',
-    };
+  /** Live customers, newest first. */
+  async list(pageSize?: number, pageToken?: string): Promise<CustomerPageDto> {
+    const query = this.customers.createQueryBuilder('c').where('c.tmDelete IS NULL');
+    const { rows, nextPageToken } = await newestFirst(query, pageSize, pageToken);
+    return { result: rows.map(toCustomerDto), next_page_token: nextPageToken };
   }
 
   async create(dto: CreateCustomerDto): Promise<CustomerDto> {
