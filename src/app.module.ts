@@ -11,12 +11,19 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { CustomersModule } from './customers/customers.module.js';
 import { typeOrmOptions } from './database/typeorm.options.js';
-import { HealthController } from './health/health.controller.js';
+import { HealthModule } from './health/health.module.js';
+import { loggerParams } from './common/logging.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { LoggerModule } from 'nestjs-pino';
 
 @Module({
   imports: [
     ConfigModule,
     ClockModule,
+    LoggerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => loggerParams(config),
+    }),
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => typeOrmOptions(config.database),
@@ -24,8 +31,9 @@ import { HealthController } from './health/health.controller.js';
     AuthModule,
     CustomersModule,
     AccessKeysModule,
+    HealthModule,
+    MetricsModule,
   ],
-  controllers: [HealthController],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },

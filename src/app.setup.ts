@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { LoggedRequest } from './common/logging.js';
 import { requestIdFor } from './common/request-id.js';
 
 export const BODY_LIMIT = 100 * 1024;
@@ -51,6 +52,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
 
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
+    // For the request's log line: the route template, never the path with its ids.
+    (req.raw as LoggedRequest).route = req.routeOptions.url;
     done();
   });
   // JSON only: a text/plain body is answered 415 rather than parsed as a string.

@@ -1,9 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { configureApp, createAdapter } from './app.setup.js';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config.js';
+
+/** A shutdown that has not finished by then is cut short (orchestrators kill soon after anyway). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
@@ -14,10 +18,37 @@ async function bootstrap(): Promise<void> {
     console.error(error.message);
     process.exit(1);
   }
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createAdapter(config.trustProxy));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createAdapter(config.trustProxy), {
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
   await configureApp(app);
-  app.enableShutdownHooks();
   await app.listen(config.port, '0.0.0.0');
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void shutdown(app, signal));
+  }
+}
+
+/**
+ * Stop accepting connections and let the requests in flight finish (idle keep-alive connections are
+ * closed), then run the shutdown hooks: the last-used marks are flushed and the pool closed only
+ * once no request can add to them.
+ */
+async function shutdown(app: NestFastifyApplication, signal: string): Promise<void> {
+  const logger = app.get(Logger);
+  logger.log(`${signal} received: shutting down`);
+  setTimeout(() => {
+    logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms`);
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
+  try {
+    await app.getHttpAdapter().getInstance().close();
+    await app.close();
+  } catch (error) {
+    logger.error(`shutdown failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
 }
 
 await bootstrap();

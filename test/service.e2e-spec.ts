@@ -85,6 +85,8 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/auth/login',
       '/health',
+      '/metrics',
+      '/ready',
       '/v1.0/accesskeys',
       '/v1.0/accesskeys/{id}',
       '/v1.0/accesskeys/{id}/roll',

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AccessKeysModule } from '../accesskeys/accesskeys.module.js';
 import { CustomersModule } from '../customers/customers.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { AccessKeyStrategy } from './access-key.strategy.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -10,7 +11,7 @@ import { JwtStrategy } from './jwt.strategy.js';
 import { LoginThrottlerGuard } from './login-throttler.guard.js';
 
 @Module({
-  imports: [PassportModule, CustomersModule, AccessKeysModule],
+  imports: [PassportModule, CustomersModule, AccessKeysModule, MetricsModule],
   controllers: [AuthController],
   providers: [AuthService, JwtStrategy, AccessKeyStrategy, AuthenticationGuard, LoginThrottlerGuard],
   exports: [AuthenticationGuard],

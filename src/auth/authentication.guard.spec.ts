@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { Strategy as CustomStrategy } from 'passport-custom';
 import { ApiError } from '../common/api-error.js';
 import { Permission } from '../customers/customer.entity.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { Auth, Public } from './auth.decorators.js';
 import { AuthenticationGuard } from './authentication.guard.js';
 import type { Principal } from './principal.js';
@@ -45,17 +46,25 @@ function call(handler: () => void, req: FakeRequest) {
   return { context, headers };
 }
 
+type Verdict = Principal | null | Error | 'expired';
+
 /** Stand-in strategies with the real ones' contract: fail for "not mine", error for a fault. */
-let verdicts: { jwt: Principal | null | Error; accesskey: Principal | null | Error };
+let verdicts: { jwt: Verdict; accesskey: Verdict };
 function register(name: 'jwt' | 'accesskey') {
   passport.use(
     name,
     new CustomStrategy((_req, done) => {
       const verdict = verdicts[name];
       if (verdict instanceof Error) done(verdict);
+      else if (verdict === 'expired') done(null, false, { expired: true });
       else done(null, verdict ?? false);
     }),
   );
+}
+
+async function attempts(metrics: MetricsService): Promise<Record<string, number>> {
+  const counted = await metrics.registry.getSingleMetric('auth_attempts_total')!.get();
+  return Object.fromEntries(counted.values.map((v) => [`${v.labels.method}/${v.labels.result}`, v.value]));
 }
 register('jwt');
 register('accesskey');
@@ -74,7 +83,8 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
 }
 
 describe('AuthenticationGuard', () => {
-  const guard = new AuthenticationGuard(new Reflector());
+  const metrics = new MetricsService(new HttpAdapterHost());
+  const guard = new AuthenticationGuard(new Reflector(), metrics);
   beforeEach(() => {
     verdicts = { jwt: null, accesskey: null };
   });
@@ -125,5 +135,33 @@ describe('AuthenticationGuard', () => {
     await expect(guard.canActivate(call(Routes.prototype.admins, withToken()).context)).resolves.toBe(true);
     verdicts.jwt = { ...manager, permission: Permission.ProjectSuperAdmin };
     await expect(guard.canActivate(call(Routes.prototype.admins, withToken()).context)).resolves.toBe(true);
+  });
+
+  it('counts each outcome under its credential kind and result, and a fault not at all', async () => {
+    const counting = new MetricsService(new HttpAdapterHost());
+    const counted = new AuthenticationGuard(new Reflector(), counting);
+    const key = (): FakeRequest => ({ headers: {}, query: { accesskey: 'vb_x' }, cookies: {} });
+    const attempt = (req: FakeRequest) => counted.canActivate(call(Routes.prototype.anyone, req).context);
+
+    verdicts = { jwt: alice, accesskey: null };
+    await attempt(withToken());
+    verdicts = { jwt: null, accesskey: { ...alice, via: 'accesskey' } };
+    await attempt(key());
+    await attempt(key());
+    verdicts = { jwt: null, accesskey: 'expired' };
+    await rejection(attempt(key()));
+    verdicts = { jwt: null, accesskey: null };
+    await rejection(attempt(withToken()));
+    await rejection(attempt({ headers: {}, query: {}, cookies: {} }));
+    verdicts = { jwt: new Error('database down'), accesskey: null };
+    await expect(attempt(withToken())).rejects.toThrow('database down');
+
+    expect(await attempts(counting)).toEqual({
+      'jwt/ok': 1,
+      'accesskey/ok': 2,
+      'accesskey/expired': 1,
+      'jwt/invalid': 1,
+      'none/missing': 1,
+    });
   });
 });

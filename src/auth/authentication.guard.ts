@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error.js';
 import { IS_PUBLIC, REQUIRED_PERMISSION } from './auth.decorators.js';
 import { credentialOf } from './credentials.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -13,7 +14,10 @@ import type { Principal } from './principal.js';
  */
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(['jwt', 'accesskey']) {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly metrics: MetricsService,
+  ) {
     super();
   }
 
@@ -23,7 +27,10 @@ export class AuthenticationGuard extends AuthGuard(['jwt', 'accesskey']) {
 
     const http = context.switchToHttp();
     const req = http.getRequest<FastifyRequest & { user?: Principal }>();
-    if (credentialOf(req) === null) throw ApiError.authenticationRequired();
+    if (credentialOf(req) === null) {
+      this.metrics.recordAuthentication('none', 'missing');
+      throw ApiError.authenticationRequired();
+    }
     await super.canActivate(context);
     void http.getResponse<FastifyReply>().header('cache-control', 'no-store');
 
@@ -34,9 +41,31 @@ export class AuthenticationGuard extends AuthGuard(['jwt', 'accesskey']) {
     return true;
   }
 
-  override handleRequest<T = Principal>(error: unknown, principal: T | false | null): T {
+  override handleRequest<T = Principal>(
+    error: unknown,
+    principal: T | false | null,
+    info: unknown,
+    context: ExecutionContext,
+  ): T {
+    // A fault (the database down) is not an authentication outcome: the filter answers it.
     if (error) throw error;
-    if (!principal) throw ApiError.invalidCredentials();
+    const method = credentialOf(context.switchToHttp().getRequest<FastifyRequest>())!.kind;
+    if (!principal) {
+      this.metrics.recordAuthentication(method, isExpiry(info) ? 'expired' : 'invalid');
+      throw ApiError.invalidCredentials();
+    }
+    this.metrics.recordAuthentication(method, 'ok');
     return principal;
   }
+}
+
+/**
+ * Whether a strategy failed because the credential expired: passport-jwt's TokenExpiredError, or
+ * an `{ expired: true }` failure. With several strategies Passport hands over one per strategy.
+ */
+function isExpiry(info: unknown): boolean {
+  return (Array.isArray(info) ? info : [info]).some(
+    (i: { name?: unknown; expired?: unknown } | null | undefined) =>
+      i?.name === 'TokenExpiredError' || i?.expired === true,
+  );
 }

@@ -67,6 +67,14 @@ export class ApiError extends HttpException {
     return new ApiError(HttpStatus.FORBIDDEN, 'PERMISSION_DENIED', 'The caller is not allowed to do this.');
   }
 
+  static databaseUnavailable(): ApiError {
+    return new ApiError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'DATABASE_UNAVAILABLE',
+      'The database is unavailable; retry shortly.',
+    );
+  }
+
   static notFound(reason: string, message: string): ApiError {
     return new ApiError(HttpStatus.NOT_FOUND, reason, message);
   }

@@ -38,11 +38,7 @@ const GENERIC: Readonly<Record<number, [string, string]>> = {
 };
 
 const INTERNAL = new ApiError(500, 'INTERNAL', 'An internal error occurred.');
-const DATABASE_UNAVAILABLE = new ApiError(
-  503,
-  'DATABASE_UNAVAILABLE',
-  'The database is unavailable; retry shortly.',
-);
+const DATABASE_UNAVAILABLE = ApiError.databaseUnavailable();
 
 /** Whatever was thrown, the ApiError to answer with; `null` when it is unexpected (a 500). */
 function classify(exception: unknown): ApiError | null {

@@ -59,6 +59,9 @@ export class EnvironmentVariables {
     message: 'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of addresses or CIDRs',
   })
   TRUST_PROXY?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
 }
 
 const VARIABLES = [
@@ -73,6 +76,7 @@ const VARIABLES = [
   'LOGIN_LIMIT_PER_IP',
   'LOGIN_LIMIT_PER_USERNAME',
   'TRUST_PROXY',
+  'LOG_LEVEL',
 ] as const satisfies readonly (keyof EnvironmentVariables)[];
 
 export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' | 'mariadb'; url: string };
@@ -89,6 +93,7 @@ export class AppConfig {
   readonly loginLimits: { perIp: number; perUsername: number };
   /** Fastify's `trustProxy`: whether and whom to believe about X-Forwarded-For. */
   readonly trustProxy: boolean | number | string;
+  readonly logLevel: string;
 
   constructor(fields: AppConfig) {
     Object.assign(this, fields);
@@ -181,5 +186,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     cookieSecure: vars.COOKIE_SECURE === 'true',
     loginLimits: { perIp: vars.LOGIN_LIMIT_PER_IP, perUsername: vars.LOGIN_LIMIT_PER_USERNAME },
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
+    logLevel: vars.LOG_LEVEL,
   });
 }

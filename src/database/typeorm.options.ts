@@ -1,22 +1,36 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
+import { DatabaseLogger } from './database.logger.js';
 import { AccessKey } from '../accesskeys/access-key.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { Customer } from '../customers/customer.entity.js';
 import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSchema.js';
 import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-CredentialLifecycle.js';
 
+/**
+ * A query that has not answered by then fails (503), and its connection is dropped: a database
+ * that stops answering without closing the connection must not hang requests.
+ */
+export const QUERY_TIMEOUT_MS = 5000;
+
 export const ENTITIES = [Customer, AccessKey];
 export const MIGRATIONS = [InitialSchema1795897522357, CredentialLifecycle1795898488202];
 
-/** The only place database options are built: the app, ormconfig.ts and the tests all call it. */
-export function typeOrmOptions(database: DatabaseConfig): DataSourceOptions {
+/**
+ * The only place database options are built: the app, ormconfig.ts and the tests all call it.
+ * `queryTimeoutMs` 0 lets queries run as long as they need (the migration CLI on a big table).
+ */
+export function typeOrmOptions(
+  database: DatabaseConfig,
+  queryTimeoutMs = QUERY_TIMEOUT_MS,
+): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: true,
     synchronize: false,
+    logger: new DatabaseLogger(),
   } as const;
 
   if (database.type === 'sqlite') {
@@ -39,6 +53,7 @@ export function typeOrmOptions(database: DatabaseConfig): DataSourceOptions {
     // mysql2 reads and writes DATETIME as UTC whatever the process TZ.
     timezone: 'Z',
     connectTimeout: 5000,
+    ...(queryTimeoutMs > 0 && { enableQueryTimeout: true, maxQueryExecutionTime: queryTimeoutMs }),
     extra: { connectionLimit: 10, enableKeepAlive: true },
   };
 }

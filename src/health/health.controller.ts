@@ -1,15 +1,41 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators.js';
+import { ApiError } from '../common/api-error.js';
+import { ErrorEnvelopeDto } from '../common/error-envelope.dto.js';
+
+/** How long /ready waits for the database to answer before calling it down. */
+const PING_TIMEOUT_MS = 2000;
 
 @ApiTags('operations')
+@Public()
 @Controller()
 export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+  ) {}
+
   @Get('health')
-  @Public()
-  @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
+  @ApiOperation({ summary: 'Liveness: 200 while the process runs (never touches the database)' })
   @ApiOkResponse({ schema: { example: { status: 'ok' } } })
-  health(): { status: string } {
+  live(): { status: string } {
     return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: 200 when the database answers a ping, 503 otherwise' })
+  @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' } } } } })
+  @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto })
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.database.pingCheck('database', { timeout: PING_TIMEOUT_MS }),
+      ]);
+    } catch (error) {
+      if (error instanceof ServiceUnavailableException) throw ApiError.databaseUnavailable();
+      throw error;
+    }
   }
 }

@@ -48,6 +48,8 @@ export async function startApp(
     // Specs log in often from one address; the throttling spec sets its own limits.
     LOGIN_LIMIT_PER_IP: '100000',
     LOGIN_LIMIT_PER_USERNAME: '100000',
+    // Request lines would drown the test output; the logging spec reads the built service's.
+    LOG_LEVEL: 'silent',
     ...env,
   });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })

@@ -1,0 +1,57 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export type AuthMethod = 'jwt' | 'accesskey' | 'none';
+export type AuthResult = 'ok' | 'invalid' | 'expired' | 'missing';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * Prometheus metrics, in a registry of this application's own (not prom-client's global one), so
+ * that two instances in one process never collide. Labels are bounded: route templates, never raw
+ * paths; no credential or username ever becomes a label value.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  readonly registry = new Registry();
+
+  private readonly requestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration in seconds, by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  private readonly authAttempts = new Counter({
+    name: 'auth_attempts_total',
+    help: 'Authentication attempts on protected routes, by credential kind and result',
+    labelNames: ['method', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onResponse', (req, reply, done) => {
+      this.requestDuration.observe(
+        {
+          method: METHODS.has(req.method) ? req.method : 'OTHER',
+          route: req.routeOptions.url ?? '(unmatched)',
+          status_code: reply.statusCode,
+        },
+        reply.elapsedTime / 1000,
+      );
+      done();
+    });
+  }
+
+  recordAuthentication(method: AuthMethod, result: AuthResult): void {
+    this.authAttempts.inc({ method, result });
+  }
+}
