@@ -9,7 +9,7 @@ export const BODY_LIMIT = 100 * 1024;
 
 /** `trustProxy`: whom to believe about X-Forwarded-For (the client IP that login throttling counts). */
 export function createAdapter(trustProxy: boolean | number | string = false): FastifyAdapter {
-  return new FastifyAdapter({
+  const adapter = new FastifyAdapter({
     // A hop count is valid at runtime (proxy-addr), though the typings omit it.
     trustProxy: trustProxy as boolean | string,
     genReqId: requestIdFor,
@@ -18,7 +18,18 @@ export function createAdapter(trustProxy: boolean | number | string = false): Fa
     // A `__proto__` or `constructor.prototype` key in a JSON body is dropped, never merged.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
+    // A request read while shutting down is served like any other (not answered 503 outside the
+    // envelope): the shutdown waits for it anyway.
+    return503OnClosing: false,
   });
+  // Added here, before Nest registers its middleware (the request logger), so that it runs first.
+  adapter.getInstance().addHook('onRequest', (req, reply, done) => {
+    void reply.header('x-request-id', req.id);
+    // For the request's log line: the route template, never the path with its ids.
+    (req.raw as LoggedRequest).route = req.routeOptions.url;
+    done();
+  });
+  return adapter;
 }
 
 function setupSwagger(app: NestFastifyApplication): void {
@@ -50,12 +61,6 @@ function setupSwagger(app: NestFastifyApplication): void {
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
 
-  fastify.addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id);
-    // For the request's log line: the route template, never the path with its ids.
-    (req.raw as LoggedRequest).route = req.routeOptions.url;
-    done();
-  });
   // JSON only: a text/plain body is answered 415 rather than parsed as a string.
   fastify.removeContentTypeParser('text/plain');
 

@@ -110,6 +110,8 @@ for (const database of DATABASES.filter((d) => d.name === 'mysql')) {
       }
       expect(Date.now() - started).toBeLessThan(20_000);
       await request(t.http).get('/health').expect(200);
+      const notReady = await request(t.http).get('/ready').expect(503);
+      expect(notReady.body.error).toMatchObject({ status: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' });
 
       relay.restore();
       let res = await request(t.http).get('/v1.0/accesskeys').set('authorization', auth);
@@ -121,6 +123,30 @@ for (const database of DATABASES.filter((d) => d.name === 'mysql')) {
       expect(res.body.result.map((k: { name: string }) => k.name)).toEqual(['kept']);
       expect(await t.ds.getRepository(AccessKey).count()).toBe(1);
       await request(t.http).get('/v1.0/customer').query({ accesskey: kept.body.token }).expect(200);
+      await request(t.http).get('/ready').expect(200);
     });
+
+    it('answers 503 within seconds when the database stops answering without closing anything', async () => {
+      await request(t.http).get('/v1.0/accesskeys').set('authorization', auth).expect(200);
+      relay.stall();
+      const started = Date.now();
+      const [read, ready, health] = await Promise.all([
+        request(t.http).get('/v1.0/accesskeys').set('authorization', auth),
+        request(t.http).get('/ready'),
+        request(t.http).get('/health'),
+      ]);
+      expect([read.status, ready.status, health.status]).toEqual([503, 503, 200]);
+      expect(read.body.error.reason).toBe('DATABASE_UNAVAILABLE');
+      // The query timeout (5 s) or the connect timeout (5 s), not TCP's own minutes.
+      expect(Date.now() - started).toBeLessThan(12_000);
+
+      relay.restore();
+      let res = await request(t.http).get('/v1.0/accesskeys').set('authorization', auth);
+      for (let i = 0; i < 40 && res.status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        res = await request(t.http).get('/v1.0/accesskeys').set('authorization', auth);
+      }
+      expect(res.status).toBe(200);
+    }, 30_000);
   });
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
 
@@ -22,6 +23,7 @@ export function redactUrl(url: string): string {
 
 /** What the HTTP layer leaves on the raw request for the log line (see app.setup.ts). */
 export interface LoggedRequest extends IncomingMessage {
+  originalUrl?: string;
   /** The route template (`/v1.0/accesskeys/:id`), never the raw path. */
   route?: string;
 }
@@ -33,6 +35,8 @@ export interface LoggedRequest extends IncomingMessage {
  */
 export function loggerParams(config: AppConfig, pretty = !config.production && process.stdout.isTTY): Params {
   return {
+    // nestjs-pino's default pattern (`{/*splat}`) matches no request under the Fastify adapter.
+    forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
     pinoHttp: {
       level: config.logLevel,
       transport: pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
@@ -41,7 +45,11 @@ export function loggerParams(config: AppConfig, pretty = !config.production && p
       wrapSerializers: false,
       customAttributeKeys: { reqId: 'request_id', responseTime: 'duration_ms' },
       serializers: {
-        req: (req: IncomingMessage) => ({ method: req.method, url: redactUrl(req.url ?? '') }),
+        // middie strips the matched prefix from `url`; `originalUrl` is what the client sent.
+        req: (req: LoggedRequest) => ({
+          method: req.method,
+          url: redactUrl(req.originalUrl ?? req.url ?? ''),
+        }),
         res: (res: ServerResponse) => ({ status: res.statusCode }),
       },
       customProps: (req: IncomingMessage) => ({ route: (req as LoggedRequest).route ?? null }),

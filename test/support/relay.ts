@@ -4,7 +4,7 @@ import net from 'node:net';
 export class Relay {
   private readonly server = net.createServer((client) => this.accept(client));
   private readonly sockets = new Set<net.Socket>();
-  private open = true;
+  private mode: 'open' | 'cut' | 'stalled' = 'open';
 
   constructor(
     private readonly targetHost: string,
@@ -18,12 +18,26 @@ export class Relay {
 
   /** Drops every open connection and refuses new ones until restored. */
   cut(): void {
-    this.open = false;
+    this.mode = 'cut';
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /**
+   * A black hole: open connections stay open but nothing crosses them any more, and new ones are
+   * accepted and never answered, as with a peer that vanished without closing anything.
+   */
+  stall(): void {
+    this.mode = 'stalled';
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  }
+
+  /** Relays again; connections caught in a stall are dropped, as a reset link would. */
   restore(): void {
-    this.open = true;
+    if (this.mode === 'stalled') for (const socket of this.sockets) socket.destroy();
+    this.mode = 'open';
   }
 
   async close(): Promise<void> {
@@ -32,8 +46,14 @@ export class Relay {
   }
 
   private accept(client: net.Socket): void {
-    if (!this.open) {
+    if (this.mode === 'cut') {
       client.destroy();
+      return;
+    }
+    if (this.mode === 'stalled') {
+      this.sockets.add(client);
+      client.on('close', () => this.sockets.delete(client));
+      client.on('error', () => client.destroy());
       return;
     }
     const upstream = net.connect(this.targetPort, this.targetHost);
