@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { registerAdminPage } from './admin/admin-page.js';
 import { requestIdFor } from './common/request-id.js';
 
 export const BODY_LIMIT = 100 * 1024;
@@ -59,4 +60,5 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, { referrerPolicy: { policy: 'no-referrer' } });
   setupSwagger(app);
+  await registerAdminPage(app);
 }
