@@ -37,8 +37,8 @@ const GENERIC: Readonly<Record<number, [string, string]>> = {
   429: ['RATE_LIMIT_EXCEEDED', 'Too many requests; retry later.'],
 };
 
-const INTERNAL = new ApiError(500, 'INTERNAL', 'An internal error occurred.');
-const DATABASE_UNAVAILABLE = new ApiError(
+export const INTERNAL = new ApiError(500, 'INTERNAL', 'An internal error occurred.');
+export const DATABASE_UNAVAILABLE = new ApiError(
   503,
   'DATABASE_UNAVAILABLE',
   'The database is unavailable; retry shortly.',
