@@ -45,7 +45,17 @@ describe('the admin page and Swagger UI in Chromium', () => {
 
   it('lets a person log in, see, create, copy, rename and delete keys, and log out', async () => {
     const hostile = '<img src=x onerror="window.pwned=1">';
-    await insertAccessKey(t.ds, admin.id, { name: hostile, detail: '<b>not bold</b>' });
+    const { key: hostileKey } = await insertAccessKey(t.ds, admin.id, {
+      name: hostile,
+      detail: '<b>not bold</b>',
+    });
+    await insertAccessKey(t.ds, admin.id, {
+      name: 'billing sync',
+      detail: 'invoices to the accounting system',
+      tmCreate: new Date(Date.now() - 90 * DAY_MS),
+      tmExpire: new Date(Date.now() + 275 * DAY_MS),
+      tmLastUsed: new Date(Date.now() - 2 * 3600_000),
+    });
     await insertAccessKey(t.ds, admin.id, {
       name: 'old export',
       detail: 'replaced last year',
@@ -69,7 +79,7 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Your access keys' }).waitFor();
     const rows = page.locator('#key-rows').getByRole('row');
-    await expect(rows.count()).resolves.toBe(2);
+    await expect(rows.count()).resolves.toBe(3);
 
     // Data is text, never markup.
     const hostileRow = rows.filter({ hasText: '<b>not bold</b>' });
@@ -82,6 +92,9 @@ describe('the admin page and Swagger UI in Chromium', () => {
       'expired',
     );
     await expect(hostileRow.locator('.badge').count()).resolves.toBe(0);
+    // Gone from the next listing (and from the README's screenshot).
+    const keys = t.ds.getRepository(AccessKey);
+    await keys.update({ id: hostileKey.id }, { tmDelete: new Date() });
 
     // Create a key valid for 30 days; its token is shown once, and Copy puts it on the clipboard.
     await expect(page.getByLabel('Valid for (days)').inputValue()).resolves.toBe('365');
@@ -129,7 +142,6 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await renameDialog.getByLabel('Name').fill('reporting (retired)');
     await renameDialog.getByRole('button', { name: 'Save' }).click();
     await rows.filter({ hasText: 'reporting (retired)' }).waitFor();
-    const keys = t.ds.getRepository(AccessKey);
     await expect(keys.findOneByOrFail({ tokenPrefix: token.slice(0, 11) })).resolves.toMatchObject({
       name: 'reporting (retired)',
     });
@@ -163,6 +175,31 @@ describe('the admin page and Swagger UI in Chromium', () => {
       expect.stringMatching(/^console: Failed to load resource: .* 401/),
     ]);
     await context.close();
+  });
+
+  it('works over plain HTTP on a host name other than localhost', async () => {
+    // Chromium trusts localhost and 127.0.0.1 as if they were HTTPS; a real host name over HTTP is
+    // not, and there a CSP `upgrade-insecure-requests` would send the page's own files to HTTPS.
+    // The name resolves to the loopback address: no traffic leaves the machine.
+    const named = await launchChromium(['--host-resolver-rules=MAP admin.test 127.0.0.1']);
+    try {
+      const page = await named.newPage();
+      page.setDefaultTimeout(10_000);
+      const failed: string[] = [];
+      page.on('requestfailed', (req) => failed.push(`${req.url()} ${req.failure()?.errorText}`));
+      const origin = baseUrl.replace('127.0.0.1', 'admin.test');
+
+      await page.goto(`${origin}/admin`);
+      await page.getByLabel('Username').fill(ADMIN_USERNAME);
+      await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('heading', { name: 'Your access keys' }).waitFor();
+      await page.goto(`${origin}/docs`);
+      await page.locator('#operations-accesskeys-AccessKeysController_list').waitFor();
+      expect(failed).toEqual([]);
+    } finally {
+      await named.close();
+    }
   });
 
   it('lets a person authorize Swagger UI with an access key and call GET /v1.0/accesskeys', async () => {
