@@ -6,7 +6,7 @@ import request from 'supertest';
 import { AccessKey } from '../../src/accesskeys/access-key.entity.js';
 import { Customer } from '../../src/customers/customer.entity.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, type TestApp } from '../support/app.js';
-import { insertAccessKey } from '../support/factories.js';
+import { insertAccessKey, insertCustomer, PASSWORD } from '../support/factories.js';
 import { LAPTOP, launchChromium, PHONE, startServer, watchedPage } from './browser.js';
 
 /** Written by the test run and embedded in the README. */
@@ -174,6 +174,39 @@ describe('the admin page and Swagger UI in Chromium', () => {
       expect.stringMatching(/^console: Failed to load resource: .* 401/),
       expect.stringMatching(/^console: Failed to load resource: .* 401/),
     ]);
+    await context.close();
+  });
+
+  it('pages through more keys than one page holds, and asks to log in again when the session ends', async () => {
+    const customer = await insertCustomer(t.ds);
+    const start = Date.now() - 200_000;
+    for (let i = 0; i < 101; i++) {
+      await insertAccessKey(t.ds, customer.id, { name: `key ${i}`, tmCreate: new Date(start + i * 1000) });
+    }
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${baseUrl}/admin`);
+    await page.getByLabel('Username').fill(customer.username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+
+    const rows = page.locator('#key-rows').getByRole('row');
+    await page.getByText('100 keys so far').waitFor();
+    await expect(rows.first().locator('td').first().textContent()).resolves.toBe('key 100');
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await page.getByText('101 keys').waitFor();
+    await expect(rows.last().locator('td').first().textContent()).resolves.toBe('key 0');
+    await expect(page.getByRole('button', { name: 'Show more' }).isVisible()).resolves.toBe(false);
+
+    // A password change elsewhere revokes the JWT: the next call sends the person back to log in.
+    await t.ds.getRepository(Customer).increment({ id: customer.id }, 'tokenGeneration', 1);
+    await page.getByRole('form', { name: 'Create an access key' }).getByLabel('Name').fill('too late');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your session has ended. Log in again.' }).waitFor();
+    await expect(page.locator('#keys-view').isVisible()).resolves.toBe(false);
+    await expect(t.ds.getRepository(AccessKey).countBy({ customerId: customer.id })).resolves.toBe(101);
+
+    expect(errors).toEqual([expect.stringMatching(/^console: Failed to load resource: .* 401/)]);
     await context.close();
   });
 
