@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { registerAdminPage } from './admin/admin-page.js';
 import type { LoggedRequest } from './common/logging.js';
 import { requestIdFor } from './common/request-id.js';
 
@@ -65,6 +66,14 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   fastify.removeContentTypeParser('text/plain');
 
   await app.register(fastifyCookie);
-  await app.register(fastifyHelmet, { referrerPolicy: { policy: 'no-referrer' } });
+  await app.register(fastifyHelmet, {
+    referrerPolicy: { policy: 'no-referrer' },
+    // helmet's default policy, less `upgrade-insecure-requests`: served over plain HTTP on any host
+    // but localhost, that directive makes the browser fetch the admin page's and Swagger UI's own
+    // scripts over HTTPS, which fails. Both pages load only same-origin, relative URLs, so the
+    // directive protects nothing here.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
   setupSwagger(app);
+  await registerAdminPage(app);
 }

@@ -3,6 +3,23 @@ import request from 'supertest';
 import { startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 
+interface OpenApiContent {
+  'application/json'?: {
+    schema: { $ref?: string };
+    examples?: Record<string, { value: { error: Record<string, unknown> } }>;
+  };
+}
+interface OpenApiOperation {
+  summary?: string;
+  security?: Record<string, unknown>[];
+  requestBody?: { content: OpenApiContent };
+  responses: Record<string, { content?: OpenApiContent }>;
+}
+interface OpenApiDocument {
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: { schemas: Record<string, { properties: Record<string, { example?: unknown }> }> };
+}
+
 describe.each(DATABASES)('the HTTP service on $name', (database) => {
   let t: TestApp;
 
@@ -103,5 +120,66 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     expect(doc.paths['/auth/login'].post.security).toBeUndefined();
     const ui = await request(t.http).get('/docs').redirects(1).expect(200);
     expect(ui.text).toContain('swagger');
+  });
+
+  it('documents every operation: a summary, its bodies with examples, and the envelope on each error', async () => {
+    const doc = (await request(t.http).get('/docs-json').expect(200)).body as OpenApiDocument;
+    const schemas = doc.components.schemas;
+    const bodySchema = (content: OpenApiContent | undefined) => {
+      const ref = content?.['application/json']?.schema.$ref ?? '';
+      return schemas[ref.replace('#/components/schemas/', '')];
+    };
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ route: `${method} ${path}`, operation })),
+    );
+    expect(operations).toHaveLength(18);
+
+    for (const { route, operation } of operations) {
+      expect({ route, summary: operation.summary }).toEqual({ route, summary: expect.stringMatching(/\w/) });
+      if (operation.requestBody) {
+        const properties = Object.entries(bodySchema(operation.requestBody.content).properties);
+        expect(properties.length).toBeGreaterThan(0);
+        for (const [name, property] of properties)
+          expect({ route, name, property }).toHaveProperty('property.example');
+      }
+      expect(operation.responses['200']).toBeDefined();
+
+      for (const [code, response] of Object.entries(operation.responses)) {
+        if (code === '200') continue;
+        const json = response.content?.['application/json'];
+        expect({ route, code, schema: json?.schema }).toEqual({
+          route,
+          code,
+          schema: { $ref: '#/components/schemas/ErrorEnvelopeDto' },
+        });
+        const examples = Object.values(json?.examples ?? {});
+        expect(examples.length).toBeGreaterThan(0);
+        for (const { value } of examples) {
+          expect(value.error).toEqual({
+            status: expect.stringMatching(/^[A-Z_]+$/),
+            reason: expect.stringMatching(/^[A-Z_]+$/),
+            message: expect.any(String),
+            request_id: expect.stringMatching(/^req_/),
+            details: expect.any(Array),
+          });
+        }
+      }
+      if (operation.security) {
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '503']));
+      }
+    }
+
+    const keyById = doc.paths['/v1.0/accesskeys/{id}'];
+    for (const method of ['get', 'put', 'delete']) {
+      const examples = keyById[method].responses['404'].content?.['application/json']?.examples ?? {};
+      expect(Object.keys(examples)).toEqual(['ACCESSKEY_NOT_FOUND']);
+    }
+    const unauthorized = doc.paths['/v1.0/accesskeys'].get.responses['401'].content?.['application/json'];
+    expect(Object.keys(unauthorized?.examples ?? {}).sort()).toEqual([
+      'AUTHENTICATION_REQUIRED',
+      'INVALID_CREDENTIALS',
+    ]);
+    const login = doc.paths['/auth/login'].post.responses;
+    expect(Object.keys(login).sort()).toEqual(['200', '400', '401', '429', '503']);
   });
 });

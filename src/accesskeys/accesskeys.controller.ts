@@ -1,40 +1,32 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { ErrorEnvelopeDto } from '../common/error-envelope.dto.js';
+import { ApiError } from '../common/api-error.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
 import { Permission } from '../customers/customer.entity.js';
-import { AccessKeysService } from './accesskeys.service.js';
+import { accessKeyChanged, accessKeyNotFound, AccessKeysService } from './accesskeys.service.js';
 import { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
 import { CreateAccessKeyDto } from './dto/create-access-key.dto.js';
 import { DEFAULT_GRACE, RollAccessKeyDto } from './dto/roll-access-key.dto.js';
 import { UpdateAccessKeyDto } from './dto/update-access-key.dto.js';
 
-const NOT_FOUND = {
-  description: 'No such key for this customer (or it was deleted).',
-  type: ErrorEnvelopeDto,
-};
+const BAD_ID = ApiError.invalidId();
+const BAD_BODY = ApiError.invalidArgument([{ field: 'name', message: 'name must be a string' }]);
 
 @ApiTags('accesskeys')
 @Controller('v1.0/accesskeys')
 @Auth(Permission.CustomerAdmin | Permission.ProjectSuperAdmin)
-@ApiBadRequestResponse({ description: 'Invalid body, query or id.', type: ErrorEnvelopeDto })
 export class AccessKeysController {
   constructor(private readonly accessKeys: AccessKeysService) {}
 
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Create an access key; its token is in this response only' })
-  @ApiOkResponse({ type: AccessKeyDto })
+  @ApiOkResponse({ type: AccessKeyDto, description: 'The new key, with its `token`.' })
+  @ApiErrors(ApiError.invalidArgument([{ field: 'expire', message: 'expire must not be less than 86400' }]))
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateAccessKeyDto): Promise<AccessKeyDto> {
     return this.accessKeys.create(principal.customerId, dto);
   }
@@ -42,6 +34,7 @@ export class AccessKeysController {
   @Get()
   @ApiOperation({ summary: "List the caller's access keys, newest first" })
   @ApiOkResponse({ type: AccessKeyPageDto })
+  @ApiErrors(ApiError.invalidArgument([{ field: 'page_size', message: 'page_size must not be less than 1' }]))
   list(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<AccessKeyPageDto> {
     return this.accessKeys.list(principal.customerId, query.page_size, query.page_token);
   }
@@ -50,7 +43,7 @@ export class AccessKeysController {
   @ApiOperation({ summary: 'Get an access key' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: AccessKeyDto })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(BAD_ID, accessKeyNotFound())
   get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
@@ -61,8 +54,8 @@ export class AccessKeysController {
   @Put(':id')
   @ApiOperation({ summary: "Change an access key's name or detail (only the fields given)" })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ type: AccessKeyDto })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiOkResponse({ type: AccessKeyDto, description: 'The updated key.' })
+  @ApiErrors(BAD_BODY, BAD_ID, accessKeyNotFound())
   update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
@@ -77,8 +70,13 @@ export class AccessKeysController {
     summary: 'Give a key a new secret (shown once); the old one keeps working for `grace` seconds',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ type: AccessKeyDto })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiOkResponse({ type: AccessKeyDto, description: 'The key, with its new `token`.' })
+  @ApiErrors(
+    ApiError.invalidArgument([{ field: 'grace', message: 'grace must not be greater than 604800' }]),
+    BAD_ID,
+    accessKeyNotFound(),
+    accessKeyChanged(),
+  )
   roll(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
@@ -90,8 +88,8 @@ export class AccessKeysController {
   @Delete(':id')
   @ApiOperation({ summary: 'Delete an access key; it stops working at once' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ type: AccessKeyDto })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiOkResponse({ type: AccessKeyDto, description: 'The deleted key, with `tm_delete` set.' })
+  @ApiErrors(BAD_ID, accessKeyNotFound())
   remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,

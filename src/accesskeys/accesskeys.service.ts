@@ -35,7 +35,10 @@ export function toAccessKeyDto(key: AccessKey, token?: string): AccessKeyDto {
   };
 }
 
-const notFound = () => ApiError.notFound('ACCESSKEY_NOT_FOUND', 'The access key was not found.');
+export const accessKeyNotFound = () =>
+  ApiError.notFound('ACCESSKEY_NOT_FOUND', 'The access key was not found.');
+export const accessKeyChanged = () =>
+  new ApiError(409, 'ACCESSKEY_CHANGED', 'The key was rolled or deleted meanwhile; retry.', [], 'ABORTED');
 
 /**
  * Every method takes the caller's customer id and scopes its query by it: there is no way to
@@ -83,7 +86,7 @@ export class AccessKeysService {
 
   async get(customerId: string, id: string): Promise<AccessKeyDto> {
     const key = await this.keys.findOneBy({ id, customerId, tmDelete: IsNull() });
-    if (key === null) throw notFound();
+    if (key === null) throw accessKeyNotFound();
     return toAccessKeyDto(key);
   }
 
@@ -92,7 +95,7 @@ export class AccessKeysService {
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
     const { affected } = await this.keys.update({ id, customerId, tmDelete: IsNull() }, changes);
-    if (!affected) throw notFound();
+    if (!affected) throw accessKeyNotFound();
     return this.get(customerId, id);
   }
 
@@ -103,7 +106,7 @@ export class AccessKeysService {
       { id, customerId, tmDelete: IsNull() },
       { tmDelete: now, tmUpdate: now },
     );
-    if (!affected) throw notFound();
+    if (!affected) throw accessKeyNotFound();
     const key = await this.keys.findOneByOrFail({ id, customerId });
     return toAccessKeyDto(key);
   }
@@ -117,7 +120,7 @@ export class AccessKeysService {
       where: { id, customerId, tmDelete: IsNull() },
       select: { id: true, tokenHash: true },
     });
-    if (current === null) throw notFound();
+    if (current === null) throw accessKeyNotFound();
     const token = generateAccessKeyToken();
     const now = this.clock.now();
     const { affected } = await this.keys.update(
@@ -131,15 +134,7 @@ export class AccessKeysService {
         tmUpdate: now,
       },
     );
-    if (!affected) {
-      throw new ApiError(
-        409,
-        'ACCESSKEY_CHANGED',
-        'The key was rolled or deleted meanwhile; retry.',
-        [],
-        'ABORTED',
-      );
-    }
+    if (!affected) throw accessKeyChanged();
     return toAccessKeyDto(await this.keys.findOneByOrFail({ id, customerId }), token);
   }
 

@@ -1,18 +1,13 @@
 import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ErrorEnvelopeDto } from '../common/error-envelope.dto.js';
+import { ApiError } from '../common/api-error.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { DATABASE_UNAVAILABLE } from '../common/error-envelope.js';
 import { AppConfig } from '../config/app-config.js';
 import { Public } from './auth.decorators.js';
 import { AuthService } from './auth.service.js';
-import { LoginThrottlerGuard } from './login-throttler.guard.js';
+import { LoginThrottlerGuard, tooManyLoginAttempts } from './login-throttler.guard.js';
 import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
 
 @ApiTags('auth')
@@ -28,16 +23,13 @@ export class AuthController {
   @UseGuards(LoginThrottlerGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with a username and password; returns a JWT valid for 7 days' })
-  @ApiOkResponse({ type: LoginResponseDto })
-  @ApiBadRequestResponse({
-    description: 'Missing fields or a body that is not JSON.',
-    type: ErrorEnvelopeDto,
-  })
-  @ApiUnauthorizedResponse({ description: 'Wrong username or password.', type: ErrorEnvelopeDto })
-  @ApiTooManyRequestsResponse({
-    description: 'Too many attempts from this address or for this username; see Retry-After.',
-    type: ErrorEnvelopeDto,
-  })
+  @ApiOkResponse({ type: LoginResponseDto, description: 'Also sets the HttpOnly `token` cookie.' })
+  @ApiErrors(
+    ApiError.invalidArgument([{ field: 'password', message: 'password must be a string' }]),
+    ApiError.invalidCredentials(),
+    tooManyLoginAttempts(42),
+    DATABASE_UNAVAILABLE,
+  )
   async login(
     @Body() dto: LoginDto,
     @Res({ passthrough: true }) reply: FastifyReply,

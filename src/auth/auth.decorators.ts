@@ -1,6 +1,8 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ErrorEnvelopeDto } from '../common/error-envelope.dto.js';
+import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { ApiError } from '../common/api-error.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
+import { DATABASE_UNAVAILABLE } from '../common/error-envelope.js';
 import type { Principal } from './principal.js';
 
 export const IS_PUBLIC = 'auth:public';
@@ -11,22 +13,17 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 /**
  * Documents a protected route (every route is protected by the global guard anyway) and, with
- * `anyOf`, requires one of these permission bits.
+ * `anyOf`, requires one of these permission bits. The errors listed are those of authentication
+ * itself, which reads the database (a key, or the customer behind a JWT).
  */
 export function Auth(anyOf?: number) {
-  const decorators = [
-    ApiBearerAuth('bearer'),
-    ApiSecurity('token'),
-    ApiSecurity('accesskey'),
-    ApiUnauthorizedResponse({ description: 'No credential, or an invalid one.', type: ErrorEnvelopeDto }),
-  ];
+  const errors = [ApiError.authenticationRequired(), ApiError.invalidCredentials(), DATABASE_UNAVAILABLE];
+  const decorators = [ApiBearerAuth('bearer'), ApiSecurity('token'), ApiSecurity('accesskey')];
   if (anyOf !== undefined) {
-    decorators.push(
-      SetMetadata(REQUIRED_PERMISSION, anyOf),
-      ApiForbiddenResponse({ description: 'The caller lacks the permission.', type: ErrorEnvelopeDto }),
-    );
+    decorators.push(SetMetadata(REQUIRED_PERMISSION, anyOf));
+    errors.push(ApiError.permissionDenied());
   }
-  return applyDecorators(...decorators);
+  return applyDecorators(...decorators, ApiErrors(...errors));
 }
 
 /** The authenticated caller. */

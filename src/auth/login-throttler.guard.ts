@@ -11,6 +11,9 @@ const WINDOW_SECONDS = 60;
  * from many addresses, and a spray over many accounts from one, both run out. Only the login route
  * has it, so a storm of logins never slows authenticated calls; a lockout lasts one window at most.
  */
+export const tooManyLoginAttempts = (seconds: number) =>
+  new ApiError(429, 'RATE_LIMIT_EXCEEDED', `Too many login attempts; retry in ${seconds} seconds.`);
+
 @Injectable()
 export class LoginThrottlerGuard implements CanActivate {
   private readonly perIp: RateLimiterMemory;
@@ -41,6 +44,6 @@ export class LoginThrottlerGuard implements CanActivate {
     if (wait === 0) return true;
     const seconds = Math.max(1, Math.ceil(wait / 1000));
     void http.getResponse<FastifyReply>().header('retry-after', String(seconds));
-    throw new ApiError(429, 'RATE_LIMIT_EXCEEDED', `Too many login attempts; retry in ${seconds} seconds.`);
+    throw tooManyLoginAttempts(seconds);
   }
 }

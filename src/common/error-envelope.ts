@@ -37,8 +37,8 @@ const GENERIC: Readonly<Record<number, [string, string]>> = {
   429: ['RATE_LIMIT_EXCEEDED', 'Too many requests; retry later.'],
 };
 
-const INTERNAL = new ApiError(500, 'INTERNAL', 'An internal error occurred.');
-const DATABASE_UNAVAILABLE = ApiError.databaseUnavailable();
+export const INTERNAL = new ApiError(500, 'INTERNAL', 'An internal error occurred.');
+export const DATABASE_UNAVAILABLE = ApiError.databaseUnavailable();
 
 /** Whatever was thrown, the ApiError to answer with; `null` when it is unexpected (a 500). */
 function classify(exception: unknown): ApiError | null {

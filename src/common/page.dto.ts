@@ -26,6 +26,7 @@ export class PageQueryDto extends CredentialQueryDto {
     description: 'Items per page, 1..100 (larger values are clamped to 100).',
     minimum: 1,
     default: MAX_PAGE_SIZE,
+    example: 20,
   })
   @IsOptionalNotNull()
   @Type(() => Number)

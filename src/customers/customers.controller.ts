@@ -1,31 +1,27 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiParam,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
-import { ErrorEnvelopeDto } from '../common/error-envelope.dto.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
 import { Permission } from './customer.entity.js';
-import { CustomersService } from './customers.service.js';
+import {
+  cannotDeleteSelf,
+  cannotDemoteSelf,
+  customerNotFound,
+  CustomersService,
+  usernameTaken,
+} from './customers.service.js';
 import { CreateCustomerDto } from './dto/create-customer.dto.js';
 import { CustomerDto, CustomerPageDto } from './dto/customer.dto.js';
 import { ChangePasswordDto, UpdateCustomerDto, UpdateProfileDto } from './dto/update-customer.dto.js';
 
-const NOT_FOUND = { description: 'No such live customer.', type: ErrorEnvelopeDto };
-const REFUSED = {
-  description: 'A super admin cannot delete or demote itself, nor the last super admin.',
-  type: ErrorEnvelopeDto,
-};
+const BAD_ID = ApiError.invalidId();
+const BAD_NAME = ApiError.invalidArgument([
+  { field: 'name', message: 'name must be shorter than or equal to 255 characters' },
+]);
 
 @ApiTags('customer')
 @Controller('v1.0/customer')
@@ -44,7 +40,7 @@ export class CustomerController {
   @Auth()
   @ApiOperation({ summary: "Change the caller's own name or detail (only the fields given)" })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiBadRequestResponse({ type: ErrorEnvelopeDto })
+  @ApiErrors(BAD_NAME)
   update(@CurrentPrincipal() principal: Principal, @Body() dto: UpdateProfileDto): Promise<CustomerDto> {
     return this.customers.updateProfile(principal.customerId, dto);
   }
@@ -53,8 +49,12 @@ export class CustomerController {
   @Auth()
   @ApiOperation({ summary: "Change the caller's password (JWT only); every earlier JWT stops working" })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiBadRequestResponse({ description: 'Wrong old_password or a bad new one.', type: ErrorEnvelopeDto })
-  @ApiForbiddenResponse({ description: 'Called with an access key.', type: ErrorEnvelopeDto })
+  @ApiErrors(
+    ApiError.invalidArgument([
+      { field: 'old_password', message: 'old_password is not the current password' },
+    ]),
+    ApiError.permissionDenied(),
+  )
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
@@ -75,8 +75,12 @@ export class CustomersController {
   @Auth(Permission.ProjectSuperAdmin)
   @ApiOperation({ summary: 'Create a customer (super admin)' })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiBadRequestResponse({ type: ErrorEnvelopeDto })
-  @ApiConflictResponse({ description: 'The username is taken.', type: ErrorEnvelopeDto })
+  @ApiErrors(
+    ApiError.invalidArgument([
+      { field: 'password', message: 'password must be longer than or equal to 8 characters' },
+    ]),
+    usernameTaken(),
+  )
   create(@Body() dto: CreateCustomerDto): Promise<CustomerDto> {
     return this.customers.create(dto);
   }
@@ -85,6 +89,9 @@ export class CustomersController {
   @Auth(Permission.ProjectSuperAdmin)
   @ApiOperation({ summary: 'List live customers, newest first (super admin)' })
   @ApiOkResponse({ type: CustomerPageDto })
+  @ApiErrors(
+    ApiError.invalidArgument([{ field: 'page_size', message: 'page_size must be an integer number' }]),
+  )
   list(@Query() query: PageQueryDto): Promise<CustomerPageDto> {
     return this.customers.list(query.page_size, query.page_token);
   }
@@ -94,7 +101,7 @@ export class CustomersController {
   @ApiOperation({ summary: 'Get a customer (super admin)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiNotFoundResponse(NOT_FOUND)
+  @ApiErrors(BAD_ID, customerNotFound())
   get(@Param('id', UuidParamPipe) id: string): Promise<CustomerDto> {
     return this.customers.get(id);
   }
@@ -104,8 +111,7 @@ export class CustomersController {
   @ApiOperation({ summary: "Change a customer's name, detail, permission or password (super admin)" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiNotFoundResponse(NOT_FOUND)
-  @ApiConflictResponse(REFUSED)
+  @ApiErrors(BAD_NAME, BAD_ID, customerNotFound(), cannotDemoteSelf())
   update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
@@ -118,9 +124,8 @@ export class CustomersController {
   @Auth(Permission.ProjectSuperAdmin)
   @ApiOperation({ summary: 'Delete a customer: its JWTs and keys stop working at once (super admin)' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ type: CustomerDto })
-  @ApiNotFoundResponse(NOT_FOUND)
-  @ApiConflictResponse(REFUSED)
+  @ApiOkResponse({ type: CustomerDto, description: 'The deleted customer, with `tm_delete` set.' })
+  @ApiErrors(BAD_ID, customerNotFound(), cannotDeleteSelf())
   remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,

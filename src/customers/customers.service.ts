@@ -27,10 +27,17 @@ export function toCustomerDto(customer: Customer): CustomerDto {
   };
 }
 
-const notFound = () => ApiError.notFound('CUSTOMER_NOT_FOUND', 'The customer was not found.');
+export const customerNotFound = () => ApiError.notFound('CUSTOMER_NOT_FOUND', 'The customer was not found.');
 const isSuperAdmin = (permission: number) => (permission & Permission.ProjectSuperAdmin) !== 0;
 const refused = (reason: string, message: string) =>
   new ApiError(409, reason, message, [], 'FAILED_PRECONDITION');
+export const cannotDemoteSelf = () =>
+  refused('CANNOT_DEMOTE_SELF', 'A super admin cannot remove its own super-admin bit.');
+export const cannotDeleteSelf = () => refused('CANNOT_DELETE_SELF', 'A super admin cannot delete itself.');
+export const usernameTaken = () =>
+  new ApiError(409, 'USERNAME_TAKEN', 'This username is taken.', [
+    { field: 'username', message: 'username is taken' },
+  ]);
 
 @Injectable()
 export class CustomersService implements OnApplicationBootstrap {
@@ -49,7 +56,7 @@ export class CustomersService implements OnApplicationBootstrap {
 
   async get(id: string): Promise<CustomerDto> {
     const customer = await this.findLive(id);
-    if (customer === null) throw notFound();
+    if (customer === null) throw customerNotFound();
     return toCustomerDto(customer);
   }
 
@@ -90,9 +97,7 @@ export class CustomersService implements OnApplicationBootstrap {
       await this.customers.insert(customer);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      throw new ApiError(409, 'USERNAME_TAKEN', 'This username is taken.', [
-        { field: 'username', message: 'username is taken' },
-      ]);
+      throw usernameTaken();
     }
     return toCustomerDto(customer);
   }
@@ -109,21 +114,21 @@ export class CustomersService implements OnApplicationBootstrap {
    */
   async updateByAdmin(actor: Principal, id: string, dto: UpdateCustomerDto): Promise<CustomerDto> {
     if (id === actor.customerId && dto.permission !== undefined && !isSuperAdmin(dto.permission)) {
-      throw refused('CANNOT_DEMOTE_SELF', 'A super admin cannot remove its own super-admin bit.');
+      throw cannotDemoteSelf();
     }
     return this.update(id, dto);
   }
 
   /** Soft delete: the customer can no longer log in, and its JWTs and keys stop working at once. */
   async remove(actor: Principal, id: string): Promise<CustomerDto> {
-    if (id === actor.customerId) throw refused('CANNOT_DELETE_SELF', 'A super admin cannot delete itself.');
+    if (id === actor.customerId) throw cannotDeleteSelf();
     const now = this.clock.now();
     const { affected } = await this.customers.update(
       { id, tmDelete: IsNull() },
       // `live: null` frees the username for a new customer (see the unique index).
       { tmDelete: now, tmUpdate: now, live: null },
     );
-    if (!affected) throw notFound();
+    if (!affected) throw customerNotFound();
     return toCustomerDto(await this.customers.findOneByOrFail({ id }));
   }
 
@@ -134,7 +139,7 @@ export class CustomersService implements OnApplicationBootstrap {
       .addSelect('c.passwordHash')
       .where('c.id = :id AND c.tm_delete IS NULL', { id: customerId })
       .getOne();
-    if (customer === null) throw notFound();
+    if (customer === null) throw customerNotFound();
     if (!(await verifyPassword(customer.passwordHash, dto.old_password))) {
       throw ApiError.invalidArgument([
         { field: 'old_password', message: 'old_password is not the current password' },
@@ -146,7 +151,7 @@ export class CustomersService implements OnApplicationBootstrap {
   /** Sets a generated password, for the `admin reset-password` command. */
   async resetPassword(username: string): Promise<string> {
     const customer = await this.findForLogin(username);
-    if (customer === null) throw notFound();
+    if (customer === null) throw customerNotFound();
     const password = generatePassword();
     await this.update(customer.id, { password });
     return password;
@@ -167,7 +172,7 @@ export class CustomersService implements OnApplicationBootstrap {
       )
       .where('id = :id AND tm_delete IS NULL', { id })
       .execute();
-    if (!affected) throw notFound();
+    if (!affected) throw customerNotFound();
     return this.get(id);
   }
 

@@ -1,9 +1,9 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
-import { ErrorEnvelopeDto } from '../common/error-envelope.dto.js';
+import { ApiErrors } from '../common/api-errors.decorator.js';
 
 /** How long /ready waits for the database to answer before calling it down. */
 const PING_TIMEOUT_MS = 2000;
@@ -27,7 +27,7 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: 200 when the database answers a ping, 503 otherwise' })
   @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' } } } } })
-  @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto })
+  @ApiErrors(ApiError.databaseUnavailable())
   async ready(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([

@@ -32,13 +32,13 @@ export class CreateCustomerDto {
   @Length(8, 128)
   password: string;
 
-  @ApiPropertyOptional({ maxLength: 255, default: '' })
+  @ApiPropertyOptional({ maxLength: 255, default: '', example: 'Reporting team' })
   @IsOptionalNotNull()
   @IsString()
   @MaxLength(255)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 4096, default: '' })
+  @ApiPropertyOptional({ maxLength: 4096, default: '', example: 'nightly exports' })
   @IsOptionalNotNull()
   @IsString()
   @MaxLength(4096)
@@ -48,6 +48,7 @@ export class CreateCustomerDto {
     description: 'Permission bits: 1 project super admin, 32 customer admin, 64 customer manager.',
     default: CustomerAdmin,
     enum: PERMISSIONS,
+    example: CustomerAdmin,
   })
   @IsOptionalNotNull()
   @IsInt()

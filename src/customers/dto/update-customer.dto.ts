@@ -23,6 +23,7 @@ export class UpdateCustomerDto extends UpdateProfileDto {
   @ApiPropertyOptional({
     description: 'Permission bits: 1 project super admin, 32 customer admin, 64 customer manager.',
     enum: PERMISSIONS,
+    example: 96,
   })
   @IsOptionalNotNull()
   @IsInt()
@@ -31,6 +32,7 @@ export class UpdateCustomerDto extends UpdateProfileDto {
 
   @ApiPropertyOptional({
     description: 'A new password (8..128 characters); revokes every JWT of the customer.',
+    example: 'a new long password',
   })
   @IsOptionalNotNull()
   @IsString()

@@ -1,0 +1,287 @@
+// The admin page: a plain client of the public API.
+// - The login JWT lives in this module's memory only (never localStorage or sessionStorage) and goes
+//   out as `Authorization: Bearer`. Requests omit cookies, so the HttpOnly `token` cookie that login
+//   offers is never stored by the browser here, and "Log out" really ends the session.
+// - Everything the API returns is rendered with textContent: a key named `<img onerror=...>` is text.
+
+const DAY_SECONDS = 86400;
+const $ = (id) => document.getElementById(id);
+
+/** The session, in memory: gone on reload, on "Log out", or when the API refuses the token. */
+let session = null; // { username, token }
+let nextPageToken = '';
+
+class ApiFailure extends Error {
+  constructor(status, body) {
+    const error = body && body.error;
+    const details = error && Array.isArray(error.details) ? error.details.map((d) => d.message) : [];
+    const message = (error && error.message) || `The request failed (HTTP ${status}).`;
+    super(details.length > 0 ? `${message} ${details.join('; ')}.` : message);
+    this.status = status;
+  }
+}
+
+/** Calls the API next to this page (relative URLs, so a path prefix in front of the service works). */
+async function api(method, path, body) {
+  const headers = { accept: 'application/json' };
+  if (session) headers.authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(new URL(`../${path}`, document.baseURI), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiFailure(response.status, data);
+  return data;
+}
+
+/** Runs an action with its button disabled; an expired session goes back to the login form. */
+async function busy(button, errorElement, action) {
+  button.disabled = true;
+  errorElement.textContent = '';
+  try {
+    await action();
+  } catch (error) {
+    if (error instanceof ApiFailure && error.status === 401 && session) {
+      logOut('Your session has ended. Log in again.');
+    } else {
+      errorElement.textContent = error instanceof Error ? error.message : String(error);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- rendering
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const minuteFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** A date in the reader's locale; the exact UTC time is in its tooltip. */
+function timeElement(iso, empty, format = dayFormat) {
+  if (!iso) {
+    const span = document.createElement('span');
+    span.className = 'muted';
+    span.textContent = empty;
+    return span;
+  }
+  const time = document.createElement('time');
+  time.dateTime = iso;
+  time.title = iso;
+  time.textContent = format.format(new Date(iso));
+  return time;
+}
+
+function cell(label, className, ...content) {
+  const td = document.createElement('td');
+  td.setAttribute('role', 'cell');
+  td.dataset.label = label;
+  if (className) td.className = className;
+  td.append(...content);
+  return td;
+}
+
+function button(text, className, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = className;
+  b.textContent = text;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function keyRow(key) {
+  const tr = document.createElement('tr');
+  tr.setAttribute('role', 'row');
+  tr.dataset.id = key.id;
+
+  const expired = new Date(key.tm_expire).getTime() <= Date.now();
+  const expires = [timeElement(key.tm_expire, '')];
+  if (expired) {
+    tr.classList.add('is-expired');
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.textContent = 'expired';
+    expires.push(badge);
+  }
+  const prefix = document.createElement('code');
+  prefix.textContent = `${key.token_prefix}…`;
+  prefix.title = 'The first characters of the key';
+
+  tr.append(
+    cell('Name', 'name', key.name || '(no name)'),
+    cell('Detail', 'detail', key.detail),
+    cell('Key', '', prefix),
+    cell('Created', '', timeElement(key.tm_create, '')),
+    cell('Expires', '', ...expires),
+    cell('Last used', '', timeElement(key.tm_last_used, 'Never', minuteFormat)),
+    cell(
+      '',
+      'actions-cell',
+      button('Rename', 'link', () => openRename(key)),
+      button('Delete', 'link danger-text', () => openDelete(key)),
+    ),
+  );
+  return tr;
+}
+
+function showCount() {
+  const rows = $('key-rows').children.length;
+  $('empty').hidden = rows > 0;
+  $('keys').hidden = rows === 0;
+  $('key-count').textContent = rows === 1 ? '1 key' : `${rows} keys${nextPageToken ? ' so far' : ''}`;
+  $('more').hidden = !nextPageToken;
+}
+
+async function loadKeys(append = false) {
+  const query = new URLSearchParams({ page_size: '100' });
+  if (append && nextPageToken) query.set('page_token', nextPageToken);
+  const page = await api('GET', `v1.0/accesskeys?${query}`);
+  const rows = page.result.map(keyRow);
+  if (append) $('key-rows').append(...rows);
+  else $('key-rows').replaceChildren(...rows);
+  nextPageToken = page.next_page_token;
+  showCount();
+}
+
+// ---- views
+
+function showLoggedIn() {
+  $('login-view').hidden = true;
+  $('keys-view').hidden = false;
+  $('session').hidden = false;
+  $('whoami').textContent = session.username;
+  $('key-name').focus();
+}
+
+function logOut(message = '') {
+  session = null;
+  nextPageToken = '';
+  $('key-rows').replaceChildren();
+  hideNewKey();
+  $('app-error').textContent = '';
+  $('keys-view').hidden = true;
+  $('session').hidden = true;
+  $('login-view').hidden = false;
+  $('password').value = '';
+  $('login-error').textContent = message;
+  $('username').focus();
+}
+
+function hideNewKey() {
+  $('new-key').hidden = true;
+  $('new-token').textContent = '';
+  $('copy-status').textContent = '';
+}
+
+// ---- dialogs
+
+let dialogKey = null;
+
+function openRename(key) {
+  dialogKey = key;
+  $('rename-name').value = key.name;
+  $('rename-dialog').showModal();
+  $('rename-name').select();
+}
+
+function openDelete(key) {
+  dialogKey = key;
+  const name = key.name || key.token_prefix;
+  $('delete-text').textContent =
+    `“${name}” stops working at once for every client that uses it. This cannot be undone.`;
+  $('delete-dialog').showModal();
+}
+
+for (const dialog of document.querySelectorAll('dialog')) {
+  for (const close of dialog.querySelectorAll('[data-close]')) {
+    close.addEventListener('click', () => dialog.close());
+  }
+}
+
+// ---- events
+
+$('login-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const username = $('username').value.trim();
+  const password = $('password').value;
+  if (!username || !password) {
+    $('login-error').textContent = 'Enter your username and password.';
+    return;
+  }
+  void busy(event.submitter ?? $('login-form').querySelector('button'), $('login-error'), async () => {
+    const result = await api('POST', 'auth/login', { username, password });
+    session = { username: result.username, token: result.token };
+    $('password').value = '';
+    showLoggedIn();
+    await loadKeys();
+  });
+});
+
+$('logout').addEventListener('click', () => logOut());
+
+$('create-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const days = Number($('key-days').value);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    $('app-error').textContent = 'Valid for (days) must be a whole number from 1 to 3650.';
+    return;
+  }
+  void busy(event.submitter, $('app-error'), async () => {
+    const key = await api('POST', 'v1.0/accesskeys', {
+      name: $('key-name').value.trim(),
+      detail: $('key-detail').value.trim(),
+      expire: days * DAY_SECONDS,
+    });
+    $('create-form').reset();
+    $('new-token').textContent = key.token;
+    $('copy-status').textContent = '';
+    $('new-key').hidden = false;
+    $('copy').focus();
+    await loadKeys();
+  });
+});
+
+$('copy').addEventListener('click', async () => {
+  try {
+    await navigator.clipboard.writeText($('new-token').textContent);
+    $('copy-status').textContent = 'Copied to the clipboard.';
+  } catch {
+    // No clipboard access (an insecure origin, or permission refused): select it for Ctrl+C.
+    getSelection().selectAllChildren($('new-token'));
+    $('copy-status').textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
+  }
+});
+
+$('dismiss').addEventListener('click', hideNewKey);
+
+$('more').addEventListener('click', (event) => {
+  void busy(event.currentTarget, $('app-error'), () => loadKeys(true));
+});
+
+$('rename-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = dialogKey;
+  const name = $('rename-name').value.trim();
+  // Closed first, so that an error shows on the page rather than behind the dialog.
+  $('rename-dialog').close();
+  void busy(event.submitter, $('app-error'), async () => {
+    await api('PUT', `v1.0/accesskeys/${encodeURIComponent(key.id)}`, { name });
+    await loadKeys();
+  });
+});
+
+$('delete-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = dialogKey;
+  $('delete-dialog').close();
+  void busy(event.submitter, $('app-error'), async () => {
+    await api('DELETE', `v1.0/accesskeys/${encodeURIComponent(key.id)}`);
+    await loadKeys();
+  });
+});
+
+$('username').focus();

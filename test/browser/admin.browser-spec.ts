@@ -1,0 +1,277 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import request from 'supertest';
+import { AccessKey } from '../../src/accesskeys/access-key.entity.js';
+import { Customer } from '../../src/customers/customer.entity.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, type TestApp } from '../support/app.js';
+import { insertAccessKey, insertCustomer, PASSWORD } from '../support/factories.js';
+import { LAPTOP, launchChromium, PHONE, startServer, watchedPage } from './browser.js';
+
+/** Written by the test run and embedded in the README. */
+const SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'admin.png');
+const DAY_MS = 86400_000;
+
+describe('the admin page and Swagger UI in Chromium', () => {
+  let t: TestApp;
+  let baseUrl: string;
+  let browser: Browser;
+  let admin: Customer;
+
+  beforeAll(async () => {
+    ({ t, baseUrl } = await startServer());
+    browser = await launchChromium();
+    admin = await t.ds.getRepository(Customer).findOneByOrFail({ username: ADMIN_USERNAME });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('serves the page without a credential, with its CSP and no inline script', async () => {
+    await request(t.http).get('/admin').expect(301).expect('location', '/admin/');
+    const page = await request(t.http).get('/admin/').expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.text).toContain('<script type="module" src="admin.js"></script>');
+    expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    await request(t.http)
+      .get('/admin/admin.js')
+      .expect(200)
+      .expect('content-type', /javascript/);
+    await request(t.http).get('/admin/nothing.js').expect(404);
+  });
+
+  it('lets a person log in, see, create, copy, rename and delete keys, and log out', async () => {
+    const hostile = '<img src=x onerror="window.pwned=1">';
+    const { key: hostileKey } = await insertAccessKey(t.ds, admin.id, {
+      name: hostile,
+      detail: '<b>not bold</b>',
+    });
+    await insertAccessKey(t.ds, admin.id, {
+      name: 'billing sync',
+      detail: 'invoices to the accounting system',
+      tmCreate: new Date(Date.now() - 90 * DAY_MS),
+      tmExpire: new Date(Date.now() + 275 * DAY_MS),
+      tmLastUsed: new Date(Date.now() - 2 * 3600_000),
+    });
+    await insertAccessKey(t.ds, admin.id, {
+      name: 'old export',
+      detail: 'replaced last year',
+      tmCreate: new Date(Date.now() - 400 * DAY_MS),
+      tmExpire: new Date(Date.now() - 35 * DAY_MS),
+    });
+
+    const context = await browser.newContext({ viewport: LAPTOP });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${baseUrl}/admin`);
+    await expect(page.title()).resolves.toContain('Access keys');
+
+    // A failed login says why, in an alert.
+    await page.getByLabel('Username').fill(ADMIN_USERNAME);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The provided credentials are invalid.' }).waitFor();
+
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Your access keys' }).waitFor();
+    const rows = page.locator('#key-rows').getByRole('row');
+    await expect(rows.count()).resolves.toBe(3);
+
+    // Data is text, never markup.
+    const hostileRow = rows.filter({ hasText: '<b>not bold</b>' });
+    await expect(hostileRow.locator('td').first().textContent()).resolves.toBe(hostile);
+    await expect(page.locator('#key-rows img, #key-rows b').count()).resolves.toBe(0);
+    await expect(page.evaluate(() => (window as { pwned?: number }).pwned)).resolves.toBeUndefined();
+
+    // The expired key is listed and marked; the live one is not.
+    await expect(rows.filter({ hasText: 'old export' }).locator('.badge').textContent()).resolves.toBe(
+      'expired',
+    );
+    await expect(hostileRow.locator('.badge').count()).resolves.toBe(0);
+    // Gone from the next listing (and from the README's screenshot).
+    const keys = t.ds.getRepository(AccessKey);
+    await keys.update({ id: hostileKey.id }, { tmDelete: new Date() });
+
+    // Create a key valid for 30 days; its token is shown once, and Copy puts it on the clipboard.
+    await expect(page.getByLabel('Valid for (days)').inputValue()).resolves.toBe('365');
+    const createForm = page.getByRole('form', { name: 'Create an access key' });
+    await createForm.getByLabel('Name').fill('reporting');
+    await createForm.getByLabel('Detail').fill('nightly export to the warehouse');
+    await createForm.getByLabel('Valid for (days)').fill('30');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    const tokenElement = page.locator('#new-token');
+    await tokenElement.waitFor();
+    const token = (await tokenElement.textContent()) ?? '';
+    expect(token).toMatch(/^vb_[A-Za-z0-9_-]{38}$/);
+    await page.getByText('it will not be shown again').waitFor();
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(token);
+    await expect(rows.count()).resolves.toBe(3);
+    const reportingRow = rows.filter({ hasText: 'nightly export to the warehouse' });
+    await expect(reportingRow.textContent()).resolves.toContain(token.slice(0, 11));
+
+    // The key is real: it authenticates, and expires in 30 days.
+    const listed = await request(t.http).get('/v1.0/accesskeys').set('authorization', `Bearer ${token}`);
+    expect(listed.status).toBe(200);
+    const created = (listed.body as { result: { name: string; tm_expire: string }[] }).result.find(
+      (key) => key.name === 'reporting',
+    );
+    expect(Math.abs(Date.parse(created!.tm_expire) - (Date.now() + 30 * DAY_MS))).toBeLessThan(60_000);
+
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // On a phone the page fits the width: no sideways scrolling.
+    await page.setViewportSize(PHONE);
+    await expect(
+      page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+    ).resolves.toBe(true);
+    await expect(reportingRow.getByRole('button', { name: 'Delete' }).isVisible()).resolves.toBe(true);
+    await page.setViewportSize(LAPTOP);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await expect(tokenElement.isVisible()).resolves.toBe(false);
+
+    // Rename.
+    await reportingRow.getByRole('button', { name: 'Rename' }).click();
+    const renameDialog = page.getByRole('dialog', { name: 'Rename key' });
+    await renameDialog.getByLabel('Name').fill('reporting (retired)');
+    await renameDialog.getByRole('button', { name: 'Save' }).click();
+    await rows.filter({ hasText: 'reporting (retired)' }).waitFor();
+    await expect(keys.findOneByOrFail({ tokenPrefix: token.slice(0, 11) })).resolves.toMatchObject({
+      name: 'reporting (retired)',
+    });
+
+    // Delete asks first: Cancel keeps the key, Delete removes it.
+    const retiredRow = rows.filter({ hasText: 'reporting (retired)' });
+    await retiredRow.getByRole('button', { name: 'Delete' }).click();
+    const deleteDialog = page.getByRole('dialog', { name: 'Delete key?' });
+    await deleteDialog.getByText('stops working at once').waitFor();
+    await deleteDialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(rows.count()).resolves.toBe(3);
+    await retiredRow.getByRole('button', { name: 'Delete' }).click();
+    await deleteDialog.getByRole('button', { name: 'Delete' }).click();
+    await retiredRow.waitFor({ state: 'detached' });
+    await expect(rows.count()).resolves.toBe(2);
+    await request(t.http).get('/v1.0/accesskeys').set('authorization', `Bearer ${token}`).expect(401);
+
+    // Log out: back to the login form, and nothing left behind that authenticates.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await expect(page.locator('#keys-view').isVisible()).resolves.toBe(false);
+    await expect(page.evaluate(() => localStorage.length + sessionStorage.length)).resolves.toBe(0);
+    await expect(context.cookies()).resolves.toEqual([]);
+    await expect(
+      page.evaluate(() => fetch('/v1.0/accesskeys', { credentials: 'include' }).then((r) => r.status)),
+    ).resolves.toBe(401);
+
+    // The only console errors: Chromium's own log line for each refused request the test made.
+    expect(errors).toEqual([
+      expect.stringMatching(/^console: Failed to load resource: .* 401/),
+      expect.stringMatching(/^console: Failed to load resource: .* 401/),
+    ]);
+    await context.close();
+  });
+
+  it('pages through more keys than one page holds, and asks to log in again when the session ends', async () => {
+    const customer = await insertCustomer(t.ds);
+    const start = Date.now() - 200_000;
+    for (let i = 0; i < 101; i++) {
+      await insertAccessKey(t.ds, customer.id, { name: `key ${i}`, tmCreate: new Date(start + i * 1000) });
+    }
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${baseUrl}/admin`);
+    await page.getByLabel('Username').fill(customer.username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+
+    const rows = page.locator('#key-rows').getByRole('row');
+    await page.getByText('100 keys so far').waitFor();
+    await expect(rows.first().locator('td').first().textContent()).resolves.toBe('key 100');
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await page.getByText('101 keys').waitFor();
+    await expect(rows.last().locator('td').first().textContent()).resolves.toBe('key 0');
+    await expect(page.getByRole('button', { name: 'Show more' }).isVisible()).resolves.toBe(false);
+
+    // A password change elsewhere revokes the JWT: the next call sends the person back to log in.
+    await t.ds.getRepository(Customer).increment({ id: customer.id }, 'tokenGeneration', 1);
+    await page.getByRole('form', { name: 'Create an access key' }).getByLabel('Name').fill('too late');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your session has ended. Log in again.' }).waitFor();
+    await expect(page.locator('#keys-view').isVisible()).resolves.toBe(false);
+    await expect(t.ds.getRepository(AccessKey).countBy({ customerId: customer.id })).resolves.toBe(101);
+
+    expect(errors).toEqual([expect.stringMatching(/^console: Failed to load resource: .* 401/)]);
+    await context.close();
+  });
+
+  it('works over plain HTTP on a host name other than localhost', async () => {
+    // Chromium trusts localhost and 127.0.0.1 as if they were HTTPS; a real host name over HTTP is
+    // not, and there a CSP `upgrade-insecure-requests` would send the page's own files to HTTPS.
+    // The name resolves to the loopback address: no traffic leaves the machine.
+    const named = await launchChromium(['--host-resolver-rules=MAP admin.test 127.0.0.1']);
+    try {
+      const page = await named.newPage();
+      page.setDefaultTimeout(10_000);
+      const failed: string[] = [];
+      page.on('requestfailed', (req) => failed.push(`${req.url()} ${req.failure()?.errorText}`));
+      const origin = baseUrl.replace('127.0.0.1', 'admin.test');
+
+      await page.goto(`${origin}/admin`);
+      await page.getByLabel('Username').fill(ADMIN_USERNAME);
+      await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('heading', { name: 'Your access keys' }).waitFor();
+      await page.goto(`${origin}/docs`);
+      await page.locator('#operations-accesskeys-AccessKeysController_list').waitFor();
+      expect(failed).toEqual([]);
+    } finally {
+      await named.close();
+    }
+  });
+
+  it('lets a person authorize Swagger UI with an access key and call GET /v1.0/accesskeys', async () => {
+    const { token } = await insertAccessKey(t.ds, admin.id, { name: 'swagger-key' });
+    // A fresh context: no login cookie, so only the key can make the call succeed.
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const first = await watchedPage(context);
+    const page = first.page;
+    await page.goto(`${baseUrl}/docs`);
+
+    await page.getByRole('button', { name: 'Authorize' }).first().click();
+    const scheme = page.locator('.auth-container').filter({ hasText: 'accesskey (apiKey)' });
+    await scheme.getByRole('textbox').fill(token);
+    // Swagger UI labels each scheme's Authorize button "Apply credentials" for assistive technology.
+    await scheme.getByRole('button', { name: 'Apply credentials' }).click();
+    await scheme.getByRole('button', { name: /Logout|Remove authorization/ }).waitFor();
+    await scheme.getByRole('button', { name: 'Close' }).click();
+
+    const execute = async (page: Page): Promise<void> => {
+      const operation = page.locator('#operations-accesskeys-AccessKeysController_list');
+      await operation.locator('.opblock-summary').first().click();
+      await operation.getByRole('button', { name: 'Try it out' }).click();
+      await operation.getByRole('button', { name: 'Execute' }).click();
+      // The server's answer, in the "Server response" table (the documented ones follow it).
+      const answer = operation.locator('.live-responses-table tbody tr.response');
+      await answer.waitFor();
+      await expect(answer.locator('.response-col_status').textContent()).resolves.toBe('200');
+      await expect(answer.locator('.response-col_description').textContent()).resolves.toContain(
+        '"name": "swagger-key"',
+      );
+    };
+    await execute(first.page);
+
+    // persistAuthorization: a new tab still holds the key, without Authorize.
+    const second = await watchedPage(context);
+    await second.page.goto(`${baseUrl}/docs`);
+    await execute(second.page);
+
+    expect([...first.errors, ...second.errors]).toEqual([]);
+    await context.close();
+  });
+});
