@@ -65,6 +65,38 @@ describe.each(DATABASES)('login throttling on $name', (database) => {
   });
 });
 
+describe.each(DATABASES)('login failures on $name', (database) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(await database.prepare('login_timing'));
+    await truncate(t.ds);
+    await insertCustomer(t.ds, { username: 'carol' });
+  });
+  afterAll(() => t.close());
+
+  it('answers an unknown username and a wrong password with the same body in about the same time', async () => {
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const timed = async (username: string) => {
+      const started = process.hrtime.bigint();
+      const res = await attempt(t, username, 'not-the-password').expect(401);
+      return { ms: Number(process.hrtime.bigint() - started) / 1e6, body: res.body as { error: object } };
+    };
+    const unknown: number[] = [];
+    const wrong: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const a = await timed(`nobody-${i}`);
+      const b = await timed('carol');
+      unknown.push(a.ms);
+      wrong.push(b.ms);
+      expect({ ...a.body.error, request_id: '' }).toEqual({ ...b.body.error, request_id: '' });
+    }
+    // Both run one argon2id verify; without the dummy hash an unknown name answers ~20x faster.
+    const ratio = median(unknown) / median(wrong);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
+  });
+});
+
 // Through a TCP relay the test cuts: MySQL/MariaDB only (SQLite has no connection to lose).
 for (const database of DATABASES.filter((d) => d.name === 'mysql')) {
   describe(`a database that goes away, on ${database.name}`, () => {

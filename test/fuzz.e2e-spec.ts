@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import request from 'supertest';
+import { Permission } from '../src/customers/customer.entity.js';
+import { login, startApp, type TestApp } from './support/app.js';
+import { DATABASES } from './support/databases.js';
+import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
+
+const METHODS = ['get', 'post', 'put', 'delete'] as const;
+
+/** Keys a body or query may carry: the real field names, prototype-pollution names, and anything. */
+const fieldName = fc.oneof(
+  fc.constantFrom(
+    'name',
+    'detail',
+    'expire',
+    'grace',
+    'username',
+    'password',
+    'old_password',
+    'new_password',
+    'permission',
+    'page_size',
+    'page_token',
+    'token',
+    'accesskey',
+    '__proto__',
+    'constructor',
+    'prototype',
+  ),
+  fc.string({ maxLength: 12 }),
+);
+
+const value = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ unit: 'binary', maxLength: 300 }),
+  fc.integer({ min: -1e12, max: 1e12 }),
+  fc.double(),
+  fc.constantFrom(86400, 315360000, 0, -1, 1e308, '86400', 'a'.repeat(5000), null, true, [], {}),
+);
+
+const body = fc.oneof(
+  fc.dictionary(fieldName, value, { maxKeys: 6 }),
+  fc.jsonValue({ maxDepth: 4 }),
+  // Not JSON at all, though sent as JSON.
+  fc.string({ unit: 'binary', maxLength: 200 }).map((text) => ({ raw: text })),
+);
+
+/**
+ * Property: whatever is sent to whichever route, the service never answers 5xx, and every error is
+ * the envelope of API.md with the request's id.
+ */
+describe.each(DATABASES)('arbitrary input on $name', (database) => {
+  let t: TestApp;
+  let routes: { method: (typeof METHODS)[number]; path: string }[];
+  let credentials: Record<string, string>[];
+  let ids: string[];
+
+  beforeAll(async () => {
+    t = await startApp(await database.prepare('fuzz'));
+    await truncate(t.ds);
+    const root = await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
+    const other = await insertCustomer(t.ds, { username: 'other' });
+    const { key, token } = await insertAccessKey(t.ds, other.id);
+    const jwt = await login(t.http, 'root', PASSWORD);
+    credentials = [
+      {},
+      { authorization: `Bearer ${jwt}` },
+      { authorization: `Bearer ${token}` },
+      { authorization: 'Bearer not-a-credential' },
+      { authorization: 'Basic cm9vdDpyb290' },
+    ];
+    ids = [key.id, other.id, root.id, '00000000-0000-4000-8000-000000000000'];
+    const doc = (await request(t.http).get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    routes = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      METHODS.filter((method) => method in operations).map((method) => ({ method, path })),
+    );
+    expect(routes.length).toBeGreaterThanOrEqual(18);
+  });
+  afterAll(() => t.close());
+
+  it('answers every request below 500, and every error with the envelope', async () => {
+    const pathId = fc.oneof(fc.constantFrom(...ids), fc.string({ maxLength: 60 }));
+    const query = fc.dictionary(fieldName, fc.oneof(fc.string({ maxLength: 80 }), fc.array(fc.string())), {
+      maxKeys: 4,
+    });
+    const seen = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        fc.constantFrom(...credentials),
+        pathId,
+        query,
+        body,
+        async (route, headers, id, params, payload) => {
+          const path = route.path.replace('{id}', encodeURIComponent(id));
+          let req = request(t.http)[route.method](path).set(headers).query(params);
+          if (route.method === 'post' || route.method === 'put') {
+            const raw = (payload as { raw?: unknown } | null)?.raw;
+            req = req
+              .set('content-type', 'application/json')
+              .send(typeof raw === 'string' ? raw : JSON.stringify(payload));
+          }
+          const res = await req;
+          seen.add(res.status);
+          expect(res.status).toBeLessThan(500);
+          if (res.status >= 400) {
+            expect(res.body).toEqual({
+              error: {
+                status: expect.stringMatching(/^[A-Z_]+$/),
+                reason: expect.stringMatching(/^[A-Z_]+$/),
+                message: expect.any(String),
+                request_id: res.headers['x-request-id'],
+                details: expect.any(Array),
+              },
+            });
+          }
+        },
+      ),
+      { numRuns: 600 },
+    );
+    // The input reached past authentication and validation, not only the first 401.
+    expect([...seen]).toEqual(expect.arrayContaining([200, 400, 401, 403, 404]));
+  }, 120_000);
+});
