@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ConfigError, loadConfig } from './app-config.js';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig, VARIABLES } from './app-config.js';
 
 const SECRET = 'x'.repeat(32);
 
@@ -73,5 +73,33 @@ describe('loadConfig', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the documented configuration', () => {
+  const root = resolve(import.meta.dirname, '../..');
+
+  it('README.md and .env.example name exactly the variables the service reads', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const table = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+    );
+    const inReadme = [...table.matchAll(/^\| `([A-Z_]+)`/gm)].map((m) => m[1]);
+    const inExample = [...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^([A-Z_]+)=/gm)].map(
+      (m) => m[1],
+    );
+    expect(inReadme.sort()).toEqual([...VARIABLES].sort());
+    expect(inExample.sort()).toEqual([...VARIABLES].sort());
+  });
+
+  it('.env.example holds valid values (its empty ones count as unset)', () => {
+    const env = Object.fromEntries(
+      [...readFileSync(join(root, '.env.example'), 'utf8').matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [
+        m[1],
+        m[2],
+      ]),
+    );
+    expect(() => loadConfig({ ...env, JWT_SECRET: SECRET })).not.toThrow();
   });
 });

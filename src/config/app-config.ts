@@ -64,7 +64,8 @@ export class EnvironmentVariables {
   LOG_LEVEL = 'info';
 }
 
-const VARIABLES = [
+/** Every variable the service reads; README.md and .env.example document each (checked by a spec). */
+export const VARIABLES = [
   'NODE_ENV',
   'PORT',
   'DATABASE_URL',
