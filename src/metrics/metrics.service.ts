@@ -37,7 +37,9 @@ export class MetricsService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    // The admin command runs the modules without an HTTP server: nothing to measure then.
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify) return;
     fastify.addHook('onResponse', (req, reply, done) => {
       this.requestDuration.observe(
         {
