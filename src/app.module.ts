@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessKeysModule } from './accesskeys/accesskeys.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
+import { CredentialCacheModule } from './auth/credential-cache.js';
 import { ClockModule } from './common/clock.js';
 import { ErrorEnvelopeFilter } from './common/error-envelope.filter.js';
 import { createValidationPipe } from './common/validation.pipe.js';
@@ -24,6 +25,7 @@ import { LoggerModule } from 'nestjs-pino';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => loggerParams(config),
     }),
+    CredentialCacheModule,
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => typeOrmOptions(config.database),

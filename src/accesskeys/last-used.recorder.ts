@@ -23,12 +23,14 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
 
   constructor(@InjectRepository(AccessKey) private readonly keys: Repository<AccessKey>) {}
 
-  record(key: Pick<AccessKey, 'id' | 'tmLastUsed'>, at: Date): void {
-    if (key.tmLastUsed && at.getTime() - key.tmLastUsed.getTime() < LAST_USED_RESOLUTION_MS) return;
+  /** Marks a use; true when `at` will be written (the caller may then take it as the last use). */
+  record(key: Pick<AccessKey, 'id' | 'tmLastUsed'>, at: Date): boolean {
+    if (key.tmLastUsed && at.getTime() - key.tmLastUsed.getTime() < LAST_USED_RESOLUTION_MS) return false;
     const waiting = this.pending.get(key.id);
-    if (waiting && waiting >= at) return;
-    if (!waiting && this.pending.size >= MAX_PENDING) return;
+    if (waiting && waiting >= at) return false;
+    if (!waiting && this.pending.size >= MAX_PENDING) return false;
     this.pending.set(key.id, at);
+    return true;
   }
 
   /** Writes every waiting mark; marks that fail to write wait for the next flush. */

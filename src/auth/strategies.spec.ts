@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Repository } from 'typeorm';
 import type { AccessKey } from '../accesskeys/access-key.entity.js';
-import { generateAccessKeyToken } from '../accesskeys/access-key-token.js';
+import { generateAccessKeyToken, hashAccessKeyToken } from '../accesskeys/access-key-token.js';
 import { AccessKeysService } from '../accesskeys/accesskeys.service.js';
 import type { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
 import { Clock } from '../common/clock.js';
@@ -11,6 +11,7 @@ import { loadConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import { AccessKeyStrategy } from './access-key.strategy.js';
+import { CredentialCache } from './credential-cache.js';
 import { JwtStrategy } from './jwt.strategy.js';
 
 const config = loadConfig({ JWT_SECRET: 'y'.repeat(32) });
@@ -61,27 +62,45 @@ describe('JwtStrategy.validate', () => {
 });
 
 describe('access keys at authentication', () => {
-  function keysService(row: Partial<AccessKey> | null) {
+  /** A repository that answers the lookup by token hash with `found` (a key row joined to `live`). */
+  function keysService(found: Row | null) {
     const lookups: unknown[] = [];
     const repository = {
-      findOne: (options: unknown) => {
-        lookups.push(options);
-        return Promise.resolve(row);
+      query: (_sql: string, parameters: unknown[]) => {
+        lookups.push(parameters);
+        return Promise.resolve(found === null ? [] : [found]);
       },
     } as unknown as Repository<AccessKey>;
-    const recorder = { record: () => undefined } as unknown as LastUsedRecorder;
-    return { service: new AccessKeysService(repository, new Clock(), recorder), lookups };
+    const recorder = { record: () => false } as unknown as LastUsedRecorder;
+    const cache = new CredentialCache(config);
+    return { service: new AccessKeysService(repository, new Clock(), recorder, cache), lookups };
+  }
+  interface Row {
+    id: string;
+    customer_id: string;
+    token_hash: string;
+    tm_expire: Date;
+    tm_previous_expire: Date | null;
+    tm_last_used: Date | null;
+    permission: number;
   }
   const req = (query: Record<string, string>, authorization?: string) =>
     ({ headers: authorization ? { authorization } : {}, query, cookies: {} }) as unknown as FastifyRequest;
-  const row = (overrides: Partial<AccessKey> = {}): Partial<AccessKey> => ({
+  const row = (overrides: Partial<Row> = {}): Row => ({
     id: randomUUID(),
-    customerId: live.id,
-    tmExpire: new Date(Date.now() + 60_000),
-    tmDelete: null,
-    customer: live,
+    customer_id: live.id,
+    token_hash: '',
+    tm_expire: new Date(Date.now() + 60_000),
+    tm_previous_expire: null,
+    tm_last_used: null,
+    permission: live.permission,
     ...overrides,
   });
+  /** A token and the row its current secret matches. */
+  const keyFor = (overrides: Partial<Row> = {}) => {
+    const token = generateAccessKeyToken();
+    return { token, found: row({ token_hash: hashAccessKeyToken(token), ...overrides }) };
+  };
 
   it('refuses a bad checksum before any database lookup', async () => {
     const { service, lookups } = keysService(row());
@@ -93,33 +112,41 @@ describe('access keys at authentication', () => {
   });
 
   it("makes a key act as its customer's admin", async () => {
-    const found = row();
+    const { token, found } = keyFor();
     const { service, lookups } = keysService(found);
-    await expect(service.authenticate(generateAccessKeyToken())).resolves.toEqual({
+    await expect(service.authenticate(token)).resolves.toEqual({
       customerId: live.id,
       permission: 64 | 32,
       via: 'accesskey',
       accessKeyId: found.id,
     });
-    expect(lookups).toHaveLength(1);
+    expect(lookups).toEqual([[found.token_hash, found.token_hash]]);
   });
 
-  it('refuses an expired key and a key whose customer is deleted', async () => {
-    const expired = keysService(row({ tmExpire: new Date(Date.now() - 1) })).service;
-    await expect(expired.authenticate(generateAccessKeyToken())).resolves.toBeNull();
-    const orphan = keysService(
-      row({ customer: { id: live.id, permission: 64, tmDelete: new Date() } as Customer }),
-    ).service;
-    await expect(orphan.authenticate(generateAccessKeyToken())).resolves.toBeNull();
+  it('refuses a key the lookup does not find (unknown, deleted, or its customer deleted)', async () => {
+    await expect(keysService(null).service.authenticate(generateAccessKeyToken())).resolves.toBeNull();
+  });
+
+  it('refuses an expired key, and a secret from before a roll once its grace is over', async () => {
+    const expired = keyFor({ tm_expire: new Date(Date.now() - 1) });
+    await expect(keysService(expired.found).service.authenticate(expired.token)).resolves.toBeNull();
+    const token = generateAccessKeyToken();
+    const rolled = row({ token_hash: 'f'.repeat(64), tm_previous_expire: new Date(Date.now() - 1) });
+    await expect(keysService(rolled).service.authenticate(token)).resolves.toBeNull();
+    const inGrace = row({ token_hash: 'f'.repeat(64), tm_previous_expire: new Date(Date.now() + 60_000) });
+    await expect(keysService(inGrace).service.authenticate(token)).resolves.toMatchObject({
+      accessKeyId: inGrace.id,
+    });
   });
 
   it('AccessKeyStrategy leaves a JWT to the other strategy without a lookup', async () => {
-    const { service, lookups } = keysService(row());
+    const { token, found } = keyFor();
+    const { service, lookups } = keysService(found);
     const strategy = new AccessKeyStrategy(service);
     await expect(strategy.validate(req({ token: 'eyJ.a.b' }))).resolves.toBeNull();
     await expect(strategy.validate(req({}, 'Bearer eyJ.a.b'))).resolves.toBeNull();
     expect(lookups).toEqual([]);
-    await expect(strategy.validate(req({ accesskey: generateAccessKeyToken() }))).resolves.toMatchObject({
+    await expect(strategy.validate(req({ accesskey: token }))).resolves.toMatchObject({
       via: 'accesskey',
     });
   });

@@ -54,6 +54,13 @@ export class EnvironmentVariables {
   @Min(1)
   LOGIN_LIMIT_PER_USERNAME = 10;
 
+  /** Seconds an access key or customer looked up for authentication is reused; 0 turns it off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  AUTH_CACHE_TTL = 10;
+
   @IsOptional()
   @Matches(/^(true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
     message: 'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of addresses or CIDRs',
@@ -78,6 +85,7 @@ export const VARIABLES = [
   'LOGIN_LIMIT_PER_USERNAME',
   'TRUST_PROXY',
   'LOG_LEVEL',
+  'AUTH_CACHE_TTL',
 ] as const satisfies readonly (keyof EnvironmentVariables)[];
 
 export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' | 'mariadb'; url: string };
@@ -95,6 +103,8 @@ export class AppConfig {
   /** Fastify's `trustProxy`: whether and whom to believe about X-Forwarded-For. */
   readonly trustProxy: boolean | number | string;
   readonly logLevel: string;
+  /** Milliseconds a credential lookup is reused on this instance (0: every request asks the database). */
+  readonly authCacheTtlMs: number;
 
   constructor(fields: AppConfig) {
     Object.assign(this, fields);
@@ -188,5 +198,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     loginLimits: { perIp: vars.LOGIN_LIMIT_PER_IP, perUsername: vars.LOGIN_LIMIT_PER_USERNAME },
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     logLevel: vars.LOG_LEVEL,
+    authCacheTtlMs: vars.AUTH_CACHE_TTL * 1000,
   });
 }

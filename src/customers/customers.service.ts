@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
+import { CredentialCache } from '../auth/credential-cache.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
@@ -47,11 +48,15 @@ export class CustomersService implements OnApplicationBootstrap {
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly cache: CredentialCache,
   ) {}
 
-  /** The live customer with this id, without its password hash. */
-  findLive(id: string): Promise<Customer | null> {
-    return this.customers.findOneBy({ id, tmDelete: IsNull() });
+  /**
+   * The live customer with this id, without its password hash. Every authenticated request asks
+   * for one, so it comes from the credential cache, which every write below clears.
+   */
+  async findLive(id: string): Promise<Customer | null> {
+    return this.cache.customer(id, () => this.customers.findOneBy({ id, tmDelete: IsNull() }));
   }
 
   async get(id: string): Promise<CustomerDto> {
@@ -129,6 +134,7 @@ export class CustomersService implements OnApplicationBootstrap {
       { tmDelete: now, tmUpdate: now, live: null },
     );
     if (!affected) throw customerNotFound();
+    this.cache.forgetCustomer(id);
     return toCustomerDto(await this.customers.findOneByOrFail({ id }));
   }
 
@@ -173,6 +179,8 @@ export class CustomersService implements OnApplicationBootstrap {
       .where('id = :id AND tm_delete IS NULL', { id })
       .execute();
     if (!affected) throw customerNotFound();
+    // Its permission, token generation or profile changed: authentication reads it afresh.
+    this.cache.forgetCustomer(id);
     return this.get(id);
   }
 
