@@ -62,6 +62,8 @@ describe.each(DATABASES)('readiness and metrics on $name', (database) => {
       .query({ accesskey: `${token.slice(0, -1)}x` })
       .expect(401);
     await request(t.http).get('/v1.0/customer').query({ token: expired }).expect(401);
+    const old = await insertAccessKey(t.ds, customer.id, { tmExpire: new Date(Date.now() - 1000) });
+    await request(t.http).get('/v1.0/customer').query({ accesskey: old.token }).expect(401);
     await request(t.http).get('/v1.0/customer').expect(401);
 
     const res = await request(t.http).get('/metrics').expect(200);
@@ -74,8 +76,17 @@ describe.each(DATABASES)('readiness and metrics on $name', (database) => {
       jwtInvalid: delta('jwt/invalid'),
       keyInvalid: delta('accesskey/invalid'),
       jwtExpired: delta('jwt/expired'),
+      keyExpired: delta('accesskey/expired'),
       missing: delta('none/missing'),
-    }).toEqual({ jwtOk: 2, keyOk: 1, jwtInvalid: 1, keyInvalid: 1, jwtExpired: 1, missing: 1 });
+    }).toEqual({
+      jwtOk: 2,
+      keyOk: 1,
+      jwtInvalid: 1,
+      keyInvalid: 1,
+      jwtExpired: 1,
+      keyExpired: 1,
+      missing: 1,
+    });
 
     expect(res.text).toMatch(
       /^http_request_duration_seconds_count\{method="GET",route="\/v1.0\/accesskeys\/:id",status_code="200"\} [1-9]/m,

@@ -172,15 +172,16 @@ export class AccessKeysService {
    * from the credential cache; the expiries are checked against the clock at every use.
    * A key acts as its customer's admin, as in VoIPBIN.
    */
-  async authenticate(token: string): Promise<Principal | null> {
+  /** The key's principal; `'expired'` for a key past its expiry (or an old secret past its grace). */
+  async authenticate(token: string): Promise<Principal | 'expired' | null> {
     if (!isWellFormedAccessKeyToken(token)) return null;
     const hash = hashAccessKeyToken(token);
     const key = await this.cache.accessKey(hash, () => this.findByTokenHash(hash));
     if (key === null) return null;
     const now = this.clock.now();
-    if (key.tmExpire <= now) return null;
+    if (key.tmExpire <= now) return 'expired';
     // Matched the secret of before a roll: good only within the grace period.
-    if (key.previous && (key.tmPreviousExpire === null || key.tmPreviousExpire <= now)) return null;
+    if (key.previous && (key.tmPreviousExpire === null || key.tmPreviousExpire <= now)) return 'expired';
     if (this.lastUsed.record(key, now)) key.tmLastUsed = now;
     return {
       customerId: key.customerId,

@@ -129,10 +129,10 @@ describe('access keys at authentication', () => {
 
   it('refuses an expired key, and a secret from before a roll once its grace is over', async () => {
     const expired = keyFor({ tm_expire: new Date(Date.now() - 1) });
-    await expect(keysService(expired.found).service.authenticate(expired.token)).resolves.toBeNull();
+    await expect(keysService(expired.found).service.authenticate(expired.token)).resolves.toBe('expired');
     const token = generateAccessKeyToken();
     const rolled = row({ token_hash: 'f'.repeat(64), tm_previous_expire: new Date(Date.now() - 1) });
-    await expect(keysService(rolled).service.authenticate(token)).resolves.toBeNull();
+    await expect(keysService(rolled).service.authenticate(token)).resolves.toBe('expired');
     const inGrace = row({ token_hash: 'f'.repeat(64), tm_previous_expire: new Date(Date.now() + 60_000) });
     await expect(keysService(inGrace).service.authenticate(token)).resolves.toMatchObject({
       accessKeyId: inGrace.id,

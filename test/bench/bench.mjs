@@ -151,25 +151,28 @@ async function seed(base) {
   const { token: jwtToken } = await call(base, 'POST', '/auth/login', { body: ADMIN });
   const keys = [];
   for (let i = 0; i < 100; i++) {
-    keys.push((await call(base, 'POST', '/v1.0/accesskeys', { token: jwtToken, body: { name: `k${i}` } })).token);
+    keys.push(
+      (await call(base, 'POST', '/v1.0/accesskeys', { token: jwtToken, body: { name: `k${i}` } })).token,
+    );
   }
   return { jwtToken, accessKey: keys[0] };
 }
 
 function run(url, options = {}) {
   return new Promise((done, fail) => {
-    autocannon(
-      { url, connections: CONNECTIONS, duration: DURATION, ...options },
-      (error, result) => {
-        if (error) return fail(error);
-        const bad = result.non2xx + result.errors + result.timeouts;
-        if (bad > 0 && !options.allowErrors) {
-          const detail = JSON.stringify({ ...result.statusCodeStats, errors: result.errors, timeouts: result.timeouts });
-          return fail(new Error(`${url}: ${bad} failed requests of ${result.requests.total}: ${detail}`));
-        }
-        done({ rps: result.requests.average, p99: result.latency.p99, total: result.requests.total });
-      },
-    );
+    autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options }, (error, result) => {
+      if (error) return fail(error);
+      const bad = result.non2xx + result.errors + result.timeouts;
+      if (bad > 0 && !options.allowErrors) {
+        const detail = JSON.stringify({
+          ...result.statusCodeStats,
+          errors: result.errors,
+          timeouts: result.timeouts,
+        });
+        return fail(new Error(`${url}: ${bad} failed requests of ${result.requests.total}: ${detail}`));
+      }
+      done({ rps: result.requests.average, p99: result.latency.p99, total: result.requests.total });
+    });
   });
 }
 
@@ -296,7 +299,14 @@ async function soak(base, child, baseline) {
         url: `${base}/v1.0/customer`,
         connections: CONNECTIONS,
         amount: 1_000_000,
-        requests: [{ setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${tokens[i++ % tokens.length]}` } }) }],
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              headers: { authorization: `Bearer ${tokens[i++ % tokens.length]}` },
+            }),
+          },
+        ],
       },
       (error, r) => (error ? fail(error) : done(r)),
     ),
@@ -329,12 +339,20 @@ async function growth() {
 
   async function fill(customerId, count) {
     const t0 = Date.now() - count;
-    for (let done = 0; done < count; ) {
+    for (let done = 0; done < count;) {
       const rows = [];
       for (let j = 0; j < 5000 && done < count; j++, done++) {
         const hash = createHash('sha256').update(randomBytes(24)).digest('hex');
-        rows.push([randomUUID(), customerId, 'bulk', '', hash, 'vb_bulk0000', new Date(t0 + done + 86400e6),
-          new Date(t0 + done)]);
+        rows.push([
+          randomUUID(),
+          customerId,
+          'bulk',
+          '',
+          hash,
+          'vb_bulk0000',
+          new Date(t0 + done + 86400e6),
+          new Date(t0 + done),
+        ]);
       }
       await db.query(
         'INSERT INTO access_keys (id, customer_id, name, detail, token_hash, token_prefix, tm_expire, tm_create) VALUES ?',
@@ -346,7 +364,8 @@ async function growth() {
   async function pageToken(n) {
     let token = '';
     for (let page = 1; page < n; page++) {
-      token = (await call(base, 'GET', `/v1.0/accesskeys?page_token=${token}`, { token: jwtToken })).next_page_token;
+      token = (await call(base, 'GET', `/v1.0/accesskeys?page_token=${token}`, { token: jwtToken }))
+        .next_page_token;
     }
     return token;
   }
