@@ -144,6 +144,11 @@ export class AccessKeysService {
    * A key acts as its customer's admin, as in VoIPBIN.
    */
   async authenticate(token: string): Promise<Principal | null> {
+    return (await this.check(token))?.principal ?? null;
+  }
+
+  /** `authenticate`, with when the token stops working (the end of a roll's grace comes first). */
+  async check(token: string): Promise<{ principal: Principal; expiresAt: Date } | null> {
     if (!isWellFormedAccessKeyToken(token)) return null;
     const hash = hashAccessKeyToken(token);
     const key = await this.keys.findOne({
@@ -167,11 +172,13 @@ export class AccessKeysService {
     // Matched the secret of before a roll: good only within the grace period.
     if (key.tokenHash !== hash && (key.tmPreviousExpire === null || key.tmPreviousExpire <= now)) return null;
     this.lastUsed.record(key, now);
-    return {
+    const principal: Principal = {
       customerId: key.customerId,
       permission: key.customer.permission | Permission.CustomerAdmin,
       via: 'accesskey',
       accessKeyId: key.id,
     };
+    const previous = key.tokenHash !== hash && key.tmPreviousExpire! < key.tmExpire;
+    return { principal, expiresAt: previous ? key.tmPreviousExpire! : key.tmExpire };
   }
 }

@@ -33,7 +33,8 @@ export class AuthService implements OnModuleInit {
       gen: customer.tokenGeneration,
     };
     const token = jwt.sign(claims, this.config.jwt.key, {
-      algorithm: 'HS256',
+      algorithm: this.config.jwt.algorithm,
+      keyid: this.config.jwt.kid,
       expiresIn: this.config.jwt.expiresIn,
       issuer: this.config.jwt.issuer,
       subject: id,
