@@ -34,7 +34,8 @@ export class AuthService implements OnModuleInit {
     };
     const token = jwt.sign(claims, this.config.jwt.key, {
       algorithm: this.config.jwt.algorithm,
-      keyid: this.config.jwt.kid,
+      // jsonwebtoken refuses an undefined keyid: HS256 tokens carry none.
+      ...(this.config.jwt.kid === undefined ? {} : { keyid: this.config.jwt.kid }),
       expiresIn: this.config.jwt.expiresIn,
       issuer: this.config.jwt.issuer,
       subject: id,
