@@ -48,6 +48,37 @@ async function until(what: string, check: () => Promise<boolean>, ms = 10_000): 
 const warnings = (service: ServiceProcess, pattern: RegExp) =>
   service.logLines().filter((line) => pattern.test(String(line.msg))).length;
 
+describe('an instance whose Redis is down from the start', () => {
+  let service: ServiceProcess;
+  let relay: Relay;
+
+  beforeAll(async () => {
+    // A cut relay: every connection is dropped at once, as with a stopped Redis.
+    relay = new Relay('127.0.0.1', 1);
+    const port = await relay.listen();
+    relay.cut();
+    service = await ServiceProcess.start({
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      LOGIN_LIMIT_PER_USERNAME: String(PER_USERNAME),
+    });
+  });
+  afterAll(async () => {
+    await service.stop();
+    await relay.close();
+  });
+
+  it('starts, serves and throttles with its own counters, and says so once', async () => {
+    expect(await loginStatus(service, ADMIN_USERNAME, ADMIN_PASSWORD)).toBe(200);
+    for (let i = 0; i < PER_USERNAME; i++)
+      expect(await loginStatus(service, 'mallory', 'wrong-password')).toBe(401);
+    expect(await loginStatus(service, 'mallory', 'wrong-password')).toBe(429);
+    expect(await redisUp(service)).toBe(0);
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    expect(Number(/^redis_errors_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(warnings(service, /^Redis is unavailable/)).toBe(1);
+  });
+});
+
 // Two built services as separate processes, as behind a load balancer: one database (MariaDB when
 // TEST_MYSQL_URL is set, else one SQLite file) and one Redis, reached through a relay the test cuts.
 // Registered only when TEST_REDIS_URL names a Redis to use.
