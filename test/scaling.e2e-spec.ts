@@ -77,6 +77,11 @@ describe('an instance whose Redis is down from the start', () => {
     expect(Number(/^redis_errors_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
     expect(warnings(service, /^Redis is unavailable/)).toBe(1);
   });
+
+  it('shuts down on SIGTERM without waiting for Redis', async () => {
+    service.signal('SIGTERM');
+    expect(await service.exitCode(1000)).toBe(0);
+  });
 });
 
 // Two built services as separate processes, as behind a load balancer: one database (MariaDB when
