@@ -15,6 +15,7 @@ import { typeOrmOptions } from './database/typeorm.options.js';
 import { HealthModule } from './health/health.module.js';
 import { loggerParams } from './common/logging.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RedisModule } from './redis/redis.module.js';
 import { LoggerModule } from 'nestjs-pino';
 
 @Module({
@@ -30,6 +31,7 @@ import { LoggerModule } from 'nestjs-pino';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => typeOrmOptions(config.database),
     }),
+    RedisModule,
     AuthModule,
     CustomersModule,
     AccessKeysModule,

@@ -100,6 +100,8 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       accesskey: expect.objectContaining({ type: 'apiKey', in: 'query', name: 'accesskey' }),
     });
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/.well-known/jwks.json',
+      '/auth/introspect',
       '/auth/login',
       '/health',
       '/metrics',
@@ -118,6 +120,8 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       { accesskey: [] },
     ]);
     expect(doc.paths['/auth/login'].post.security).toBeUndefined();
+    expect(doc.paths['/.well-known/jwks.json'].get.security).toBeUndefined();
+    expect(doc.paths['/auth/introspect'].post.security).toHaveLength(3);
     const ui = await request(t.http).get('/docs').redirects(1).expect(200);
     expect(ui.text).toContain('swagger');
   });
@@ -132,7 +136,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ route: `${method} ${path}`, operation })),
     );
-    expect(operations).toHaveLength(18);
+    expect(operations).toHaveLength(20);
 
     for (const { route, operation } of operations) {
       expect({ route, summary: operation.summary }).toEqual({ route, summary: expect.stringMatching(/\w/) });

@@ -174,6 +174,12 @@ export class AccessKeysService {
    */
   /** The key's principal; `'expired'` for a key past its expiry (or an old secret past its grace). */
   async authenticate(token: string): Promise<Principal | 'expired' | null> {
+    const verdict = await this.check(token);
+    return verdict === null || verdict === 'expired' ? verdict : verdict.principal;
+  }
+
+  /** `authenticate`, with when the token stops working (the end of a roll's grace comes first). */
+  async check(token: string): Promise<{ principal: Principal; expiresAt: Date } | 'expired' | null> {
     if (!isWellFormedAccessKeyToken(token)) return null;
     const hash = hashAccessKeyToken(token);
     const key = await this.cache.accessKey(hash, () => this.findByTokenHash(hash));
@@ -183,12 +189,14 @@ export class AccessKeysService {
     // Matched the secret of before a roll: good only within the grace period.
     if (key.previous && (key.tmPreviousExpire === null || key.tmPreviousExpire <= now)) return 'expired';
     if (this.lastUsed.record(key, now)) key.tmLastUsed = now;
-    return {
+    const principal: Principal = {
       customerId: key.customerId,
       permission: key.permission | Permission.CustomerAdmin,
       via: 'accesskey',
       accessKeyId: key.id,
     };
+    const previous = key.previous && key.tmPreviousExpire! < key.tmExpire;
+    return { principal, expiresAt: previous ? key.tmPreviousExpire! : key.tmExpire };
   }
 
   /** The live key one of whose secrets hashes to `hash`, with its live customer's permission. */

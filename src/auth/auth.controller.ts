@@ -5,16 +5,20 @@ import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DATABASE_UNAVAILABLE } from '../common/error-envelope.js';
 import { AppConfig } from '../config/app-config.js';
-import { Public } from './auth.decorators.js';
+import { Permission } from '../customers/customer.entity.js';
+import { Auth, Public } from './auth.decorators.js';
 import { AuthService } from './auth.service.js';
 import { LoginThrottlerGuard, tooManyLoginAttempts } from './login-throttler.guard.js';
+import { IntrospectDto, IntrospectionDto } from './dto/introspect.dto.js';
 import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
+import { IntrospectionService } from './introspection.service.js';
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
+    private readonly introspection: IntrospectionService,
     private readonly config: AppConfig,
   ) {}
 
@@ -43,5 +47,20 @@ export class AuthController {
       secure: this.config.cookieSecure,
     });
     return result;
+  }
+
+  @Post('introspect')
+  @Auth(Permission.ProjectSuperAdmin)
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Check a login JWT or an access key for another service (RFC 7662); super admins only',
+    description:
+      'Active exactly when the credential would authenticate a request here (expiry, deletion, the ' +
+      'customer\'s deletion and password changes, a roll\'s grace period). Otherwise only `{"active": false}`.',
+  })
+  @ApiOkResponse({ type: IntrospectionDto })
+  @ApiErrors(ApiError.invalidArgument([{ field: 'token', message: 'token must be a string' }]))
+  introspect(@Body() dto: IntrospectDto): Promise<IntrospectionDto> {
+    return this.introspection.introspect(dto.token);
   }
 }

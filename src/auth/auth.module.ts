@@ -7,13 +7,22 @@ import { AccessKeyStrategy } from './access-key.strategy.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { AuthenticationGuard } from './authentication.guard.js';
+import { IntrospectionService } from './introspection.service.js';
+import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { LoginThrottlerGuard } from './login-throttler.guard.js';
 
 @Module({
   imports: [PassportModule, CustomersModule, AccessKeysModule, MetricsModule],
-  controllers: [AuthController],
-  providers: [AuthService, JwtStrategy, AccessKeyStrategy, AuthenticationGuard, LoginThrottlerGuard],
+  controllers: [AuthController, JwksController],
+  providers: [
+    AuthService,
+    JwtStrategy,
+    AccessKeyStrategy,
+    AuthenticationGuard,
+    LoginThrottlerGuard,
+    IntrospectionService,
+  ],
   exports: [AuthenticationGuard],
 })
 export class AuthModule {}

@@ -33,7 +33,9 @@ export class AuthService implements OnModuleInit {
       gen: customer.tokenGeneration,
     };
     const token = jwt.sign(claims, this.config.jwt.key, {
-      algorithm: 'HS256',
+      algorithm: this.config.jwt.algorithm,
+      // jsonwebtoken refuses an undefined keyid: HS256 tokens carry none.
+      ...(this.config.jwt.kid === undefined ? {} : { keyid: this.config.jwt.kid }),
       expiresIn: this.config.jwt.expiresIn,
       issuer: this.config.jwt.issuer,
       subject: id,

@@ -1,8 +1,15 @@
+import { createHash } from 'node:crypto';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import { ApiError } from '../common/api-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { RedisConnection } from '../redis/redis.connection.js';
 
 const WINDOW_SECONDS = 60;
 
@@ -10,30 +17,44 @@ const WINDOW_SECONDS = 60;
  * Throttles POST /auth/login per client IP and per username: a brute force against one account
  * from many addresses, and a spray over many accounts from one, both run out. Only the login route
  * has it, so a storm of logins never slows authenticated calls; a lockout lasts one window at most.
+ * With Redis the counters are shared by every instance, so a brute force spread over them still runs
+ * out; while Redis is unreachable each instance counts on its own (rate-limiter-flexible's
+ * insurance limiter) rather than refusing or waiting.
  */
 export const tooManyLoginAttempts = (seconds: number) =>
   new ApiError(429, 'RATE_LIMIT_EXCEEDED', `Too many login attempts; retry in ${seconds} seconds.`);
 
 @Injectable()
 export class LoginThrottlerGuard implements CanActivate {
-  private readonly perIp: RateLimiterMemory;
-  private readonly perUsername: RateLimiterMemory;
+  private readonly perIp: RateLimiterAbstract;
+  private readonly perUsername: RateLimiterAbstract;
 
-  constructor(config: AppConfig) {
-    this.perIp = new RateLimiterMemory({ points: config.loginLimits.perIp, duration: WINDOW_SECONDS });
-    this.perUsername = new RateLimiterMemory({
-      points: config.loginLimits.perUsername,
-      duration: WINDOW_SECONDS,
-    });
+  constructor(config: AppConfig, redis: RedisConnection) {
+    const limiter = (name: string, points: number): RateLimiterAbstract => {
+      const local = new RateLimiterMemory({ points, duration: WINDOW_SECONDS });
+      if (redis.client === null) return local;
+      return new RateLimiterRedis({
+        storeClient: redis.client,
+        keyPrefix: `${redis.keyPrefix}login:${name}`,
+        points,
+        duration: WINDOW_SECONDS,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: local,
+      });
+    };
+    this.perIp = limiter('ip', config.loginLimits.perIp);
+    this.perUsername = limiter('username', config.loginLimits.perUsername);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<FastifyRequest<{ Body?: { username?: unknown } }>>();
     const username = typeof req.body?.username === 'string' ? req.body.username.toLowerCase() : '';
+    // Hashed: the body is not validated yet (any length), and Redis need not hold usernames.
+    const usernameKey = createHash('sha256').update(username).digest('base64url');
     const verdicts = await Promise.allSettled([
       this.perIp.consume(req.ip),
-      this.perUsername.consume(username),
+      this.perUsername.consume(usernameKey),
     ]);
     const waits = verdicts.map((verdict) => {
       if (verdict.status === 'fulfilled') return 0;

@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig, VARIABLES } from './app-config.js';
+import { calculateJwkThumbprint } from 'jose';
+import { ConfigError, jwkThumbprint, loadConfig, VARIABLES } from './app-config.js';
 
 const SECRET = 'x'.repeat(32);
 
@@ -73,6 +75,103 @@ describe('loadConfig', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  describe('ES256 and Redis', () => {
+    const ec = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const pem = (key: ReturnType<typeof ec>['privateKey']) =>
+      key.export({ format: 'pem', type: key.type === 'private' ? 'pkcs8' : 'spki' }).toString();
+    const current = ec();
+    const previous = ec();
+
+    it('signs with ES256 when JWT_PRIVATE_KEY is set, with the thumbprint as kid, and verifies the previous keys too', async () => {
+      const config = loadConfig({
+        JWT_PRIVATE_KEY: pem(current.privateKey),
+        JWT_PREVIOUS_PUBLIC_KEYS: pem(previous.publicKey),
+      });
+      expect(config.jwt.algorithm).toBe('ES256');
+      expect(config.jwt.kid).toBe(jwkThumbprint(current.publicKey));
+      expect(config.jwt.publicKeys.map((k) => k.kid)).toEqual([
+        jwkThumbprint(current.publicKey),
+        jwkThumbprint(previous.publicKey),
+      ]);
+      // The same thumbprint an independent implementation computes (jose, RFC 7638).
+      expect(config.jwt.kid).toBe(await calculateJwkThumbprint(current.publicKey.export({ format: 'jwk' })));
+    });
+
+    it('reads keys written on one line with literal \\n, and several previous keys one after another', () => {
+      const other = ec();
+      const config = loadConfig({
+        JWT_PRIVATE_KEY: pem(current.privateKey).replace(/\n/g, '\\n'),
+        JWT_PREVIOUS_PUBLIC_KEYS: pem(previous.publicKey) + pem(other.publicKey),
+      });
+      expect(config.jwt.publicKeys).toHaveLength(3);
+      expect(createPublicKey(config.jwt.key).equals(current.publicKey)).toBe(true);
+    });
+
+    it('stays on HS256 without JWT_PRIVATE_KEY, with no public keys', () => {
+      const config = loadConfig({ JWT_SECRET: SECRET });
+      expect(config.jwt.algorithm).toBe('HS256');
+      expect(config.jwt.kid).toBeUndefined();
+      expect(config.jwt.publicKeys).toEqual([]);
+    });
+
+    it('refuses a bad or wrong-curve private key, naming the variable without quoting it', () => {
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+      for (const value of [
+        'not a key',
+        '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+        pem(current.publicKey),
+        rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        p384.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        pem(current.privateKey) + pem(previous.privateKey),
+      ]) {
+        const message = failure({ JWT_PRIVATE_KEY: value });
+        expect(message).toContain('JWT_PRIVATE_KEY');
+        expect(message).not.toContain('BEGIN');
+      }
+    });
+
+    it('refuses bad previous keys, and previous keys without a private key', () => {
+      const privateKey = pem(current.privateKey);
+      expect(failure({ JWT_PRIVATE_KEY: privateKey, JWT_PREVIOUS_PUBLIC_KEYS: 'junk' })).toContain(
+        'JWT_PREVIOUS_PUBLIC_KEYS',
+      );
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+      expect(
+        failure({
+          JWT_PRIVATE_KEY: privateKey,
+          JWT_PREVIOUS_PUBLIC_KEYS: rsa.export({ format: 'pem', type: 'spki' }).toString(),
+        }),
+      ).toContain('JWT_PREVIOUS_PUBLIC_KEYS');
+      expect(failure({ JWT_SECRET: SECRET, JWT_PREVIOUS_PUBLIC_KEYS: pem(previous.publicKey) })).toContain(
+        'JWT_PREVIOUS_PUBLIC_KEYS needs JWT_PRIVATE_KEY',
+      );
+    });
+
+    it('accepts production with an ES256 key instead of JWT_SECRET, and still refuses it with neither', () => {
+      expect(
+        loadConfig({ NODE_ENV: 'production', JWT_PRIVATE_KEY: pem(current.privateKey) }).jwt.algorithm,
+      ).toBe('ES256');
+      expect(failure({ NODE_ENV: 'production' })).toContain('JWT_SECRET');
+    });
+
+    it('reads REDIS_URL and REDIS_KEY_PREFIX, and refuses malformed ones by name', () => {
+      expect(loadConfig({ JWT_SECRET: SECRET }).redis).toBeNull();
+      expect(loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'redis://127.0.0.1:6379' }).redis).toEqual({
+        url: 'redis://127.0.0.1:6379',
+        keyPrefix: 'voipbin:',
+      });
+      expect(
+        loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'rediss://u:p@cache:6380/2', REDIS_KEY_PREFIX: 'prod:' })
+          .redis,
+      ).toEqual({ url: 'rediss://u:p@cache:6380/2', keyPrefix: 'prod:' });
+      expect(failure({ JWT_SECRET: SECRET, REDIS_URL: 'http://cache:6379' })).toContain('REDIS_URL');
+      expect(failure({ JWT_SECRET: SECRET, REDIS_URL: 'redis://x', REDIS_KEY_PREFIX: 'a b' })).toContain(
+        'REDIS_KEY_PREFIX',
+      );
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type AuthMethod = 'jwt' | 'accesskey' | 'none';
 export type AuthResult = 'ok' | 'invalid' | 'expired' | 'missing';
@@ -32,6 +32,18 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
+  private readonly redisUp = new Gauge({
+    name: 'redis_up',
+    help: 'Whether the shared Redis (REDIS_URL) is connected: 1 yes, 0 no (login throttling then counts per instance)',
+    registers: [this.registry],
+  });
+
+  private readonly redisErrors = new Counter({
+    name: 'redis_errors_total',
+    help: 'Errors on the connection to the shared Redis (failed connection attempts included)',
+    registers: [this.registry],
+  });
+
   constructor(private readonly adapterHost: HttpAdapterHost) {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -55,5 +67,13 @@ export class MetricsService implements OnModuleInit {
 
   recordAuthentication(method: AuthMethod, result: AuthResult): void {
     this.authAttempts.inc({ method, result });
+  }
+
+  setRedisUp(up: boolean): void {
+    this.redisUp.set(up ? 1 : 0);
+  }
+
+  recordRedisError(): void {
+    this.redisErrors.inc();
   }
 }

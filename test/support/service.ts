@@ -17,7 +17,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The built service (`npm run build`) as its own process, as production runs it, on a temporary SQLite file. */
+/**
+ * The built service (`npm run build`) as its own process, as production runs it, on a temporary
+ * SQLite file unless `env` names another DATABASE_URL (several instances on one database).
+ */
 export class ServiceProcess {
   readonly output: string[] = [];
   readonly url: string;

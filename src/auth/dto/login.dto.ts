@@ -20,7 +20,8 @@ export class LoginResponseDto {
   username: string;
 
   @ApiProperty({
-    description: 'A JWT (HS256) valid for 7 days. Also set as the `token` cookie.',
+    description:
+      'A JWT (HS256, or ES256 with a `kid` when configured) valid for 7 days. Also set as the `token` cookie.',
     example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...',
   })
   token: string;

@@ -1,0 +1,26 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AppConfig } from '../config/app-config.js';
+import { Public } from './auth.decorators.js';
+import { JwksDto } from './dto/introspect.dto.js';
+import { jwks } from './jwt-keys.js';
+
+@ApiTags('auth')
+@Controller('.well-known')
+export class JwksController {
+  private readonly document: JwksDto;
+
+  constructor(config: AppConfig) {
+    this.document = jwks(config.jwt);
+  }
+
+  @Get('jwks.json')
+  @Public()
+  // Short, so that a key added for a rotation is seen soon (verifiers refetch on an unknown kid anyway).
+  @Header('cache-control', 'public, max-age=300')
+  @ApiOperation({ summary: 'The public keys that verify login JWTs (ES256), by kid; empty under HS256' })
+  @ApiOkResponse({ type: JwksDto })
+  get(): JwksDto {
+    return this.document;
+  }
+}
