@@ -234,7 +234,7 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
       .getRepository(AccessKey)
       .update({ id: key.id }, { tmPreviousExpire: new Date(Date.now() - 1000) });
     // The row changed behind the service's back: its credential cache is told, as a roll would.
-    t.app.get(CredentialCache).forgetAccessKey(key.id);
+    await t.app.get(CredentialCache).forgetAccessKey(key.id);
     expect(await introspect(token)).toEqual({ active: false });
     expect(await introspect(rolled.body.token as string)).toMatchObject({ active: true });
   });

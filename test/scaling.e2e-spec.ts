@@ -147,6 +147,8 @@ for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
       expect(created.status).toBe(200);
       const key = created.body.token as string;
       expect((await call(b, 'GET', '/v1.0/customer', { token: key })).status).toBe(200);
+      // Both instances now hold the key in their caches (AUTH_CACHE_TTL=10).
+      expect((await call(a, 'GET', '/v1.0/customer', { token: key })).status).toBe(200);
       // A login JWT from one instance works on the other.
       expect((await call(b, 'GET', '/v1.0/customer', { token: admin })).body.username).toBe(ADMIN_USERNAME);
 
@@ -154,9 +156,30 @@ for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
         token: admin,
       });
       expect(deleted.status).toBe(200);
+      // Published before the DELETE was answered: the other instance's very next request refuses it.
       const refused = await call(a, 'GET', '/v1.0/customer', { token: key });
       expect(refused.status).toBe(401);
       expect(refused.body.error).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
+    });
+
+    it('refuses on one instance, at once, a JWT whose customer changed its password through the other', async () => {
+      const username = `pw-${randomUUID().slice(0, 8)}`;
+      const made = await call(a, 'POST', '/v1.0/customers', {
+        token: admin,
+        body: { username, password: 'first-password-1', permission: 32 },
+      });
+      expect(made.status).toBe(200);
+      const login = await call(a, 'POST', '/auth/login', {
+        body: { username, password: 'first-password-1' },
+      });
+      const jwt = login.body.token as string;
+      expect((await call(b, 'GET', '/v1.0/customer', { token: jwt })).status).toBe(200);
+      const changed = await call(a, 'PUT', '/v1.0/customer/password', {
+        token: jwt,
+        body: { old_password: 'first-password-1', new_password: 'second-password-2' },
+      });
+      expect(changed.status).toBe(200);
+      expect((await call(b, 'GET', '/v1.0/customer', { token: jwt })).status).toBe(401);
     });
 
     it('adds up failed logins over both instances into one 429', async () => {

@@ -133,7 +133,7 @@ export class AccessKeysService {
       { tmDelete: now, tmUpdate: now },
     );
     if (!affected) throw accessKeyNotFound();
-    this.cache.forgetAccessKey(id);
+    await this.cache.forgetAccessKey(id);
     const key = await this.keys.findOneByOrFail({ id, customerId });
     return toAccessKeyDto(key);
   }
@@ -162,7 +162,7 @@ export class AccessKeysService {
       },
     );
     if (!affected) throw accessKeyChanged();
-    this.cache.forgetAccessKey(id);
+    await this.cache.forgetAccessKey(id);
     return toAccessKeyDto(await this.keys.findOneByOrFail({ id, customerId }), token);
   }
 

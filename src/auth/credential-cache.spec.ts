@@ -36,11 +36,11 @@ describe('CredentialCache', () => {
     await cache.accessKey('hash1', k1.load);
     expect(k1.calls).toBe(1);
 
-    cache.forgetAccessKey('other');
+    await cache.forgetAccessKey('other');
     await cache.accessKey('hash1', k1.load);
     expect(k1.calls).toBe(1);
 
-    cache.forgetAccessKey('k1');
+    await cache.forgetAccessKey('k1');
     await cache.accessKey('hash1', k1.load);
     expect(k1.calls).toBe(2);
   });
@@ -58,7 +58,7 @@ describe('CredentialCache', () => {
       await cache.accessKey('h2', bobKey.load);
     };
     await touchAll();
-    cache.forgetCustomer('c1');
+    await cache.forgetCustomer('c1');
     await touchAll();
     expect([alice.calls, aliceKey.calls, bob.calls, bobKey.calls]).toEqual([2, 2, 1, 1]);
   });
@@ -80,7 +80,7 @@ describe('CredentialCache', () => {
     let release: (value: CachedAccessKey) => void = () => undefined;
     const stale = new Promise<CachedAccessKey>((resolve) => (release = resolve));
     const pending = cache.accessKey('h', () => stale);
-    cache.forgetAccessKey('k1'); // the key is deleted while the lookup is on its way
+    await cache.forgetAccessKey('k1'); // the key is deleted while the lookup is on its way
     release(key('k1', 'c1'));
     await pending;
     const fresh = loader(() => null);

@@ -1,7 +1,17 @@
-import { Global, Injectable, Module } from '@nestjs/common';
+import {
+  Global,
+  Injectable,
+  Logger,
+  Module,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
+import { RedisConnection } from '../redis/redis.connection.js';
 
 /** What authentication needs of an access key and its customer; the expiries are checked at each use. */
 export interface CachedAccessKey {
@@ -28,20 +38,28 @@ export const CACHE_ENTRIES = 10_000;
 export const CUSTOMER_ENTRIES = 5_000;
 /** A verdict on a JWT's signature never changes; the bound is for memory, not for revocation. */
 export const JWT_VERDICT_TTL_MS = 60_000;
+/** While revocations from other instances cannot reach this one (Redis away), entries live this long. */
+export const UNSHARED_TTL_MS = 1_000;
 
 /**
  * Authentication without a database round trip or a signature check per request. Bounded LRUs of
  * what authentication looked up, reused for a short while (AUTH_CACHE_TTL). Revocation never
  * waits for that: every write that can revoke or change a credential calls `forgetAccessKey` or
  * `forgetCustomer` once the database has it, so on this instance the next request asks the
- * database again (another instance may answer from its cache for up to AUTH_CACHE_TTL).
+ * database again. With REDIS_URL the same is published to every instance (before the write is
+ * answered); while that channel is down, entries live UNSHARED_TTL_MS only, and everything is
+ * dropped when it returns, since revocations may have been missed. Without REDIS_URL another
+ * instance may answer from its cache for up to AUTH_CACHE_TTL.
  *
  * Only found rows are kept. A miss is not: it costs one indexed lookup, and caching misses would
  * let anyone flush the cache by sending made-up keys. A database error is thrown, never cached.
  */
 @Injectable()
-export class CredentialCache {
+export class CredentialCache implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('CredentialCache');
   private readonly ttl: number;
+  private readonly channel: string;
+  private subscriber: Redis | null = null;
   private readonly jwts = new LRUCache<string, VerifiedJwt>({ max: CACHE_ENTRIES, ttl: JWT_VERDICT_TTL_MS });
   /** By the SHA-256 of the token (the raw token is never kept). */
   private readonly keys: LRUCache<string, CachedAccessKey>;
@@ -52,7 +70,11 @@ export class CredentialCache {
    */
   private epoch = 0;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    @Optional() private readonly redis?: RedisConnection,
+  ) {
+    this.channel = `${redis?.keyPrefix ?? ''}revocations`;
     this.ttl = config.authCacheTtlMs;
     // lru-cache reads a ttl of 0 as "forever"; with caching off nothing is stored anyway.
     const ttl = Math.max(this.ttl, 1);
@@ -81,19 +103,80 @@ export class CredentialCache {
     return this.customers.get(id) ?? this.through(this.customers, id, load);
   }
 
-  /** After a key is deleted or rolled: its secrets are looked up again. */
-  forgetAccessKey(id: string): void {
+  /** After a key is deleted or rolled: its secrets are looked up again, on every instance. */
+  async forgetAccessKey(id: string): Promise<void> {
+    this.dropAccessKey(id);
+    await this.publish(`key:${id}`);
+  }
+
+  /** After any write to a customer (deletion, password, permission, profile), and to all its keys. */
+  async forgetCustomer(customerId: string): Promise<void> {
+    this.dropCustomer(customerId);
+    await this.publish(`customer:${customerId}`);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const client = this.redis?.client;
+    if (!client || this.ttl === 0) return;
+    // A subscribed connection can do nothing else: a second one, reconnecting on its own.
+    this.subscriber = client.duplicate({ lazyConnect: true, autoResubscribe: false });
+    this.subscriber.on('error', () => undefined); // reported by the main connection
+    this.subscriber.on('message', (_channel: string, message: string) => this.receive(message));
+    let missed = false;
+    this.subscriber.on('close', () => (missed = true));
+    this.subscriber.on('ready', () => {
+      void this.subscriber?.subscribe(this.channel).catch(() => undefined);
+      if (!missed) return;
+      missed = false;
+      // Revocations published while this instance was not listening are lost: start afresh.
+      this.clear();
+      this.logger.log('revocations from other instances reach this one again; cache cleared');
+    });
+    await this.subscriber.connect().catch(() => undefined);
+  }
+
+  onApplicationShutdown(): void {
+    this.subscriber?.disconnect();
+  }
+
+  private receive(message: string): void {
+    const [kind, id] = message.split(':', 2);
+    if (kind === 'key') this.dropAccessKey(id);
+    else if (kind === 'customer') this.dropCustomer(id);
+  }
+
+  private async publish(message: string): Promise<void> {
+    const client = this.redis?.client;
+    if (!client || this.ttl === 0) return;
+    try {
+      await client.publish(this.channel, message);
+    } catch {
+      // Redis is away: the others keep what they cached for UNSHARED_TTL_MS at most.
+    }
+  }
+
+  /** Whether other instances' revocations reach this one now. */
+  private shared(): boolean {
+    return this.redis?.client == null || this.subscriber?.status === 'ready';
+  }
+
+  private dropAccessKey(id: string): void {
     this.epoch++;
     for (const [hash, key] of this.keys.entries()) if (key.id === id) this.keys.delete(hash);
   }
 
-  /** After any write to a customer (deletion, password, permission, profile), and to all its keys. */
-  forgetCustomer(customerId: string): void {
+  private dropCustomer(customerId: string): void {
     this.epoch++;
     this.customers.delete(customerId);
     for (const [hash, key] of this.keys.entries()) {
       if (key.customerId === customerId) this.keys.delete(hash);
     }
+  }
+
+  private clear(): void {
+    this.epoch++;
+    this.keys.clear();
+    this.customers.clear();
   }
 
   private async through<V extends object>(
@@ -103,7 +186,9 @@ export class CredentialCache {
   ): Promise<V | null> {
     const epoch = this.epoch;
     const found = await load();
-    if (found !== null && this.ttl > 0 && epoch === this.epoch) cache.set(id, found);
+    if (found !== null && this.ttl > 0 && epoch === this.epoch) {
+      cache.set(id, found, this.shared() ? undefined : { ttl: Math.min(this.ttl, UNSHARED_TTL_MS) });
+    }
     return found;
   }
 }

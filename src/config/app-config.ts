@@ -71,12 +71,15 @@ export class EnvironmentVariables {
   @Min(1)
   LOGIN_LIMIT_PER_USERNAME = 10;
 
-  /** Seconds an access key or customer looked up for authentication is reused; 0 turns it off. */
+  /**
+   * Seconds an access key or customer looked up for authentication is reused; 0 (the default) turns
+   * it off, so that a revocation from anywhere (another instance, the admin command) is seen at once.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(300)
-  AUTH_CACHE_TTL = 10;
+  AUTH_CACHE_TTL = 0;
 
   @IsOptional()
   @Matches(/^(true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {

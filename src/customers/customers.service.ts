@@ -134,7 +134,7 @@ export class CustomersService implements OnApplicationBootstrap {
       { tmDelete: now, tmUpdate: now, live: null },
     );
     if (!affected) throw customerNotFound();
-    this.cache.forgetCustomer(id);
+    await this.cache.forgetCustomer(id);
     return toCustomerDto(await this.customers.findOneByOrFail({ id }));
   }
 
@@ -180,7 +180,7 @@ export class CustomersService implements OnApplicationBootstrap {
       .execute();
     if (!affected) throw customerNotFound();
     // Its permission, token generation or profile changed: authentication reads it afresh.
-    this.cache.forgetCustomer(id);
+    await this.cache.forgetCustomer(id);
     return this.get(id);
   }
 

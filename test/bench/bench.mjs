@@ -118,6 +118,8 @@ async function startService(databaseUrl, env = {}) {
       COOKIE_SECURE: 'false',
       LOGIN_LIMIT_PER_IP: '100000000',
       LOGIN_LIMIT_PER_USERNAME: '100000000',
+      // The cache is off by default (see README); measured here as a single instance runs it.
+      AUTH_CACHE_TTL: '10',
       ...env,
     },
   });

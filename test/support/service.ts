@@ -46,6 +46,7 @@ export class ServiceProcess {
         COOKIE_SECURE: 'false',
         LOGIN_LIMIT_PER_IP: '100000',
         LOGIN_LIMIT_PER_USERNAME: '100000',
+        AUTH_CACHE_TTL: '10',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
