@@ -13,7 +13,7 @@ import { ConfigModule } from './config/config.module.js';
 import { CustomersModule } from './customers/customers.module.js';
 import { typeOrmOptions } from './database/typeorm.options.js';
 import { HealthModule } from './health/health.module.js';
-import { loggerParams } from './common/logging.js';
+import { loggerParams, LoggingModule, ROOT_LOGGER } from './common/logging.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { LoggerModule } from 'nestjs-pino';
@@ -22,10 +22,8 @@ import { LoggerModule } from 'nestjs-pino';
   imports: [
     ConfigModule,
     ClockModule,
-    LoggerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => loggerParams(config),
-    }),
+    LoggingModule,
+    LoggerModule.forRootAsync({ inject: [ROOT_LOGGER], useFactory: loggerParams }),
     CredentialCacheModule,
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],

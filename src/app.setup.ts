@@ -3,7 +3,6 @@ import fastifyHelmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { registerAdminPage } from './admin/admin-page.js';
-import type { LoggedRequest } from './common/logging.js';
 import { requestIdFor } from './common/request-id.js';
 
 export const BODY_LIMIT = 100 * 1024;
@@ -23,11 +22,9 @@ export function createAdapter(trustProxy: boolean | number | string = false): Fa
     // envelope): the shutdown waits for it anyway.
     return503OnClosing: false,
   });
-  // Added here, before Nest registers its middleware (the request logger), so that it runs first.
+  // Every answer carries the request id, errors answered before any handler included.
   adapter.getInstance().addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
-    // For the request's log line: the route template, never the path with its ids.
-    (req.raw as LoggedRequest).route = req.routeOptions.url;
     done();
   });
   return adapter;

@@ -79,16 +79,24 @@ async function startBaseline() {
   const child = spawn(process.execPath, ['-e', source], { stdio: 'inherit' });
   children.push(child);
   await waitFor(`http://127.0.0.1:${port}/`, child);
+  servers.set(`http://127.0.0.1:${port}`, child.pid);
   return `http://127.0.0.1:${port}`;
 }
 
-async function prepareDatabase(name) {
+const created = [];
+
+/**
+ * A fresh database for this run: `<--mysql-url's database>_<label>_<pid>`, so that two runs on one
+ * server never drop each other's tables. Dropped again at the end.
+ */
+async function prepareDatabase(label) {
   if (opts.db === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'voipbin-bench-'));
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     return `sqlite:${join(dir, 'bench.sqlite')}`;
   }
   const url = new URL(opts['mysql-url']);
+  const name = [url.pathname.slice(1) || 'voipbin_bench', label, process.pid].filter(Boolean).join('_');
   url.pathname = `/${name}`;
   const connection = await mysql.createConnection({
     host: url.hostname,
@@ -99,7 +107,16 @@ async function prepareDatabase(name) {
   await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
   await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await connection.end();
+  created.push(url);
   return url.toString();
+}
+
+async function dropDatabases() {
+  for (const url of created) {
+    const connection = await mysql.createConnection({ uri: url.toString().replace(url.pathname, '/') });
+    await connection.query(`DROP DATABASE IF EXISTS \`${url.pathname.slice(1)}\``);
+    await connection.end();
+  }
 }
 
 async function startService(databaseUrl, env = {}) {
@@ -125,6 +142,7 @@ async function startService(databaseUrl, env = {}) {
   });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
+  servers.set(base, child.pid);
   await waitFor(`${base}/health`, child);
   return { base, child };
 }
@@ -160,7 +178,18 @@ async function seed(base) {
   return { jwtToken, accessKey: keys[0] };
 }
 
+/** The process serving each origin, whose CPU time a run reads. */
+const servers = new Map();
+
+/** User + system CPU seconds of a process so far, all its threads. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ)
+}
+
 function run(url, options = {}) {
+  const pid = servers.get(new URL(url).origin);
+  const cpuBefore = cpuSeconds(pid);
   return new Promise((done, fail) => {
     autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options }, (error, result) => {
       if (error) return fail(error);
@@ -173,45 +202,77 @@ function run(url, options = {}) {
         });
         return fail(new Error(`${url}: ${bad} failed requests of ${result.requests.total}: ${detail}`));
       }
-      done({ rps: result.requests.average, p99: result.latency.p99, total: result.requests.total });
+      const cpu = cpuSeconds(pid) - cpuBefore;
+      done({
+        rps: result.requests.average,
+        p99: result.latency.p99,
+        total: result.requests.total,
+        cpuPerRequest: cpu / result.requests.total,
+      });
     });
   });
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 
-/** Runs baseline and scenarios in turn (A B A B ...) for ROUNDS rounds; returns medians. */
+/**
+ * Each scenario right after its own baseline run (A B A C A D ...), for ROUNDS rounds, after one
+ * unrecorded warm-up run of each (the JIT, the caches). A scenario's ratio is the median of its
+ * ratios to the baseline run just before it, so load that comes and goes on the machine weighs on
+ * both sides of each ratio alike.
+ */
 async function measure(baseline, scenarios) {
-  const all = [{ name: 'bare node:http', run: () => run(baseline) }, ...scenarios];
-  const samples = new Map(all.map((s) => [s.name, []]));
+  const base = { name: 'bare node:http', run: () => run(baseline) };
+  for (const scenario of [base, ...scenarios]) await scenario.run();
+  const baselines = [];
+  const samples = new Map(scenarios.map((s) => [s.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const scenario of all) {
+    for (const scenario of scenarios) {
+      const reference = await base.run();
       const sample = await scenario.run();
-      samples.get(scenario.name).push(sample);
-      console.error(`round ${round} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms`);
+      baselines.push(reference);
+      samples.get(scenario.name).push({
+        ...sample,
+        ratio: sample.rps / reference.rps,
+        cpuRatio: reference.cpuPerRequest / sample.cpuPerRequest,
+      });
+      console.error(
+        `round ${round} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms ` +
+          `(node:http ${Math.round(reference.rps)} req/s)`,
+      );
     }
   }
-  const rows = all.map((s) => {
-    const xs = samples.get(s.name);
-    return {
-      name: s.name,
-      rps: median(xs.map((x) => x.rps)),
-      p99: median(xs.map((x) => x.p99)),
-      extra: xs[0].extra === undefined ? '' : median(xs.map((x) => x.extra)),
-    };
+  const summary = (name, xs) => ({
+    name,
+    rps: median(xs.map((x) => x.rps)),
+    p99: median(xs.map((x) => x.p99)),
+    ratio: xs[0].ratio === undefined ? 1 : median(xs.map((x) => x.ratio)),
+    cpuRatio: xs[0].cpuRatio === undefined ? 1 : median(xs.map((x) => x.cpuRatio)),
+    cpuUs: median(xs.map((x) => x.cpuPerRequest * 1e6)),
+    extra: xs[0].extra === undefined ? '' : median(xs.map((x) => x.extra)),
   });
-  return rows.map((r) => ({ ...r, ratio: r.rps / rows[0].rps }));
+  return [summary(base.name, baselines), ...scenarios.map((s) => summary(s.name, samples.get(s.name)))];
 }
 
+/**
+ * Requests per second and their ratio to node:http (the targets), and beside them the server's CPU
+ * time per request and the same ratio by CPU time, which load from other processes moves less.
+ */
 function table(title, rows, extraHeader) {
+  const extra = extraHeader ? ` ${extraHeader} |` : '';
   const lines = [
     `### ${title}`,
     '',
-    `| scenario | req/s | p99 ms | ratio to node:http |${extraHeader ? ` ${extraHeader} |` : ''}`,
-    `|---|---:|---:|---:|${extraHeader ? '---:|' : ''}`,
+    `| scenario | req/s | p99 ms | ratio to node:http | server CPU µs/req | ratio by CPU time |${extra}`,
+    `|---|---:|---:|---:|---:|---:|${extraHeader ? '---:|' : ''}`,
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${Math.round(r.rps)} | ${r.p99} | ${r.ratio.toFixed(3)} |` +
+        `| ${r.name} | ${Math.round(r.rps)} | ${r.p99} | ${r.ratio.toFixed(3)} | ${Math.round(r.cpuUs)} | ` +
+        `${r.cpuRatio.toFixed(3)} |` +
         (extraHeader ? ` ${r.extra === '' ? '' : Math.round(r.extra * 10) / 10} |` : ''),
     ),
     '',
@@ -238,10 +299,11 @@ function underLogins(url, headers) {
 
 async function mainScenarios() {
   const baseline = await startBaseline();
-  const { base, child } = await startService(await prepareDatabase('voipbin_bench'));
+  const { base, child } = await startService(await prepareDatabase(''));
   const { jwtToken, accessKey } = await seed(base);
   const me = new URL(`${base}/v1.0/customer`);
   const scenarios = [
+    { name: 'GET /health (no credential: the framework alone)', path: '/health' },
     { name: 'GET /v1.0/customer, access key (Bearer)', headers: { authorization: `Bearer ${accessKey}` } },
     { name: 'GET /v1.0/customer, JWT (Bearer)', headers: { authorization: `Bearer ${jwtToken}` } },
     { name: 'GET /v1.0/customer?token=JWT', query: `?token=${jwtToken}` },
@@ -270,15 +332,14 @@ async function mainScenarios() {
     { name: 'access key, 16 clients logging in', run: underLogins(me, headers) },
   ]);
   table(`Authenticated calls while 16 clients log in, ${opts.db}`, rows, 'logins/s');
-  const idle = rows[1].p99;
-  console.log(`p99 under logins / idle p99: ${(rows[2].p99 / idle).toFixed(2)}\n`);
+  console.log(`p99 under logins / idle p99: ${(rows[2].p99 / rows[1].p99).toFixed(2)}\n`);
 
   if (opts.soak) await soak(base, child, baseline);
 }
 
 /** A million requests over many distinct credentials: every cache must stay bounded. */
 async function soak(base, child, baseline) {
-  const { jwtToken } = await call(base, 'POST', '/auth/login', { body: ADMIN });
+  const { token: jwtToken } = await call(base, 'POST', '/auth/login', { body: ADMIN });
   const me = await call(base, 'GET', '/v1.0/customer', { token: jwtToken });
   const tokens = [];
   // Distinct JWTs, as many clients would hold: each fills a cache slot once.
@@ -326,11 +387,11 @@ async function soak(base, child, baseline) {
 async function growth() {
   if (opts.db !== 'mysql') throw new Error('--growth runs on --db mysql');
   const baseline = await startBaseline();
-  const url = await prepareDatabase('voipbin_bench_growth');
+  const url = await prepareDatabase('growth');
   // Caches off: each request pays the database lookup this measures.
   const { base, child } = await startService(url, { AUTH_CACHE_TTL: '0' });
   const { accessKey, jwtToken } = await seed(base);
-  const db = await mysql.createConnection(url);
+  const db = await mysql.createConnection({ uri: url, timezone: 'Z' });
   const [[admin]] = await db.query('SELECT customer_id AS id FROM access_keys LIMIT 1');
   await db.query(
     `INSERT INTO customers (id, username, password_hash, name, detail, permission, live, tm_create)
@@ -402,6 +463,14 @@ async function growth() {
   await db.query('ANALYZE TABLE access_keys');
   const [[{ n }]] = await db.query('SELECT COUNT(*) AS n FROM access_keys');
   const deep = await pageToken(1000);
+  const [plan] = await db.query(
+    `EXPLAIN SELECT k.id FROM access_keys k INNER JOIN customers c ON c.id = k.customer_id
+     WHERE (k.token_hash = ? OR k.previous_token_hash = ?) AND k.tm_delete IS NULL AND c.tm_delete IS NULL`,
+    ['0'.repeat(64), '0'.repeat(64)],
+  );
+  console.log(
+    `Plan of the key lookup: ${plan.map((p) => `${p.table} ${p.type} ${p.key} rows=${p.rows}`).join('; ')}\n`,
+  );
   table(`Growth: ${n} keys in the table (caches off)`, await measure(baseline, scenarios(deep)));
   await db.end();
   console.log(`RSS of the service: ${rssMiB(child)} MiB\n`);
@@ -419,5 +488,9 @@ try {
   console.error(error);
   process.exitCode = 1;
 } finally {
+  // autocannon stops with requests still queued in the service: let them finish first.
+  await new Promise((r) => setTimeout(r, 1000));
   stopAll();
+  await new Promise((r) => setTimeout(r, 500));
+  await dropDatabases();
 }
