@@ -1,4 +1,11 @@
-import { Global, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
@@ -53,7 +60,7 @@ export function loggerParams(logger: Logger): Params {
  * Cookie hold credentials.
  */
 @Injectable()
-export class RequestLog implements OnModuleInit {
+export class RequestLog implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
@@ -71,6 +78,11 @@ export class RequestLog implements OnModuleInit {
       this.write(req, null, 'request aborted');
       done();
     });
+  }
+
+  /** The last lines, before the process exits. */
+  onApplicationShutdown(): void {
+    this.logger.flush();
   }
 
   private write(req: FastifyRequest, reply: FastifyReply | null, message: string): void {
