@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { AccessKey } from '../../src/accesskeys/access-key.entity.js';
 import { Customer } from '../../src/customers/customer.entity.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, type TestApp } from '../support/app.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, login, type TestApp } from '../support/app.js';
 import { insertAccessKey, insertCustomer, PASSWORD } from '../support/factories.js';
 import { LAPTOP, launchChromium, PHONE, startServer, watchedPage } from './browser.js';
 
@@ -199,7 +199,12 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await expect(page.getByRole('button', { name: 'Show more' }).isVisible()).resolves.toBe(false);
 
     // A password change elsewhere revokes the JWT: the next call sends the person back to log in.
-    await t.ds.getRepository(Customer).increment({ id: customer.id }, 'tokenGeneration', 1);
+    const other = await login(t.http, customer.username, PASSWORD);
+    await request(t.http)
+      .put('/v1.0/customer/password')
+      .set('authorization', `Bearer ${other}`)
+      .send({ old_password: PASSWORD, new_password: 'a-new-password-1' })
+      .expect(200);
     await page.getByRole('form', { name: 'Create an access key' }).getByLabel('Name').fill('too late');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('alert').filter({ hasText: 'Your session has ended. Log in again.' }).waitFor();
