@@ -61,7 +61,10 @@ describe.each(DATABASES)('arbitrary input on $name', (database) => {
     await truncate(t.ds);
     const root = await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
     const other = await insertCustomer(t.ds, { username: 'other' });
-    const { key, token } = await insertAccessKey(t.ds, other.id);
+    const { token } = await insertAccessKey(t.ds, other.id);
+    // The runs may rename, demote or delete these; the credentials above must outlive them all.
+    const victim = await insertCustomer(t.ds, { username: 'victim' });
+    const { key: victimKey } = await insertAccessKey(t.ds, other.id);
     const jwt = await login(t.http, 'root', PASSWORD);
     credentials = [
       {},
@@ -70,7 +73,7 @@ describe.each(DATABASES)('arbitrary input on $name', (database) => {
       { authorization: 'Bearer not-a-credential' },
       { authorization: 'Basic cm9vdDpyb290' },
     ];
-    ids = [key.id, other.id, root.id, '00000000-0000-4000-8000-000000000000'];
+    ids = [victimKey.id, victim.id, '00000000-0000-4000-8000-000000000000'];
     const doc = (await request(t.http).get('/docs-json').expect(200)).body as {
       paths: Record<string, Record<string, unknown>>;
     };
