@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
-import { CredentialCache, type CachedAccessKey, type VerifiedJwt } from './credential-cache.js';
+import { CredentialCache, type CachedAccessKey } from './credential-cache.js';
 
 const config = (ttl = '10') => loadConfig({ JWT_SECRET: 'z'.repeat(32), AUTH_CACHE_TTL: ttl });
 
@@ -96,23 +96,21 @@ describe('CredentialCache', () => {
     expect(k.calls).toBe(2);
   });
 
-  it('verifies a JWT once, but never keeps a refusal or a token already expired', () => {
+  it('keeps a verified JWT until it expires, never one already expired', () => {
     const cache = new CredentialCache(config());
     const now = Date.now();
-    let verdict: VerifiedJwt | null = null;
-    let calls = 0;
-    const verify = () => {
-      calls++;
-      return verdict;
-    };
-    expect(cache.jwt('bad', now, verify)).toBeNull();
-    expect(cache.jwt('bad', now, verify)).toBeNull();
-    verdict = { sub: 'c1', exp: Math.floor(now / 1000) - 1, gen: 0 };
-    cache.jwt('old', now, verify);
-    cache.jwt('old', now, verify);
-    verdict = { sub: 'c1', exp: Math.floor(now / 1000) + 3600, gen: 0 };
-    expect(cache.jwt('good', now, verify)).toEqual(verdict);
-    expect(cache.jwt('good', now, verify)).toEqual(verdict);
-    expect(calls).toBe(5);
+    const old = { sub: 'c1', exp: Math.floor(now / 1000) - 1, gen: 0 };
+    const good = { sub: 'c1', exp: Math.floor(now / 1000) + 3600, gen: 0 };
+    const soon = { sub: 'c1', exp: Math.floor(now / 1000) + 2, gen: 0 };
+    expect(cache.knownJwt('good', now)).toBeUndefined();
+    cache.rememberJwt('old', old, now);
+    cache.rememberJwt('good', good, now);
+    cache.rememberJwt('soon', soon, now);
+    expect(cache.knownJwt('old', now)).toBeUndefined();
+    expect(cache.knownJwt('good', now)).toEqual(good);
+    expect(cache.knownJwt('soon', now)).toEqual(soon);
+    // Past its exp, whatever the cache's own clock says.
+    expect(cache.knownJwt('soon', now + 3_000)).toBeUndefined();
+    expect(cache.knownJwt('good', now + 3_000)).toEqual(good);
   });
 });

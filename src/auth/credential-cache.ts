@@ -82,14 +82,16 @@ export class CredentialCache implements OnModuleInit, OnApplicationShutdown {
     this.customers = new LRUCache({ max: CUSTOMER_ENTRIES, ttl });
   }
 
-  /** The verified claims of `token`, from the cache or from `verify` (null: invalid, not cached). */
-  jwt(token: string, nowMs: number, verify: () => VerifiedJwt | null): VerifiedJwt | null {
+  /** The claims of `token` if its signature was verified before and it has not expired since. */
+  knownJwt(token: string, nowMs: number): VerifiedJwt | undefined {
     const hit = this.jwts.get(token);
-    if (hit !== undefined) return hit;
-    const claims = verify();
-    const ttl = claims === null ? 0 : Math.min(JWT_VERDICT_TTL_MS, claims.exp * 1000 - nowMs);
-    if (claims !== null && ttl > 0) this.jwts.set(token, claims, { ttl });
-    return claims;
+    return hit !== undefined && hit.exp * 1000 > nowMs ? hit : undefined;
+  }
+
+  /** After `token`'s signature was verified: kept until min(exp, JWT_VERDICT_TTL_MS). */
+  rememberJwt(token: string, claims: VerifiedJwt, nowMs: number): void {
+    const ttl = Math.min(JWT_VERDICT_TTL_MS, claims.exp * 1000 - nowMs);
+    if (ttl > 0) this.jwts.set(token, claims, { ttl });
   }
 
   accessKey(

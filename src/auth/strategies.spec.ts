@@ -30,34 +30,43 @@ function customers(found: Customer | null) {
 
 describe('JwtStrategy.validate', () => {
   const exp = Math.floor(Date.now() / 1000) + 60;
+  /** A request that carries `token` as its Bearer JWT. */
+  const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } }) as FastifyRequest;
+  const strategyWith = (found: Customer | null) => {
+    const { service, asked } = customers(found);
+    const cache = new CredentialCache(config);
+    return { strategy: new JwtStrategy(config, service, cache), asked, cache };
+  };
 
-  it('resolves a live customer to a JWT principal with its current permission', async () => {
-    const strategy = new JwtStrategy(config, customers(live).service);
-    await expect(strategy.validate({ sub: live.id, exp, gen: 2 })).resolves.toEqual({
+  it('resolves a live customer to a JWT principal with its current permission, and keeps the verdict', async () => {
+    const { strategy, cache } = strategyWith(live);
+    await expect(strategy.validate(bearer('t1'), { sub: live.id, exp, gen: 2 })).resolves.toEqual({
       customerId: live.id,
       permission: 64,
       via: 'jwt',
     });
+    expect(cache.knownJwt('t1', Date.now())).toEqual({ sub: live.id, exp, gen: 2 });
   });
 
-  it('fails, without a lookup, for a token without exp or with a sub that is not a UUID', async () => {
-    const { service, asked } = customers(live);
-    const strategy = new JwtStrategy(config, service);
-    await expect(strategy.validate({ sub: live.id })).resolves.toBeNull();
-    await expect(strategy.validate({ sub: 'admin', exp })).resolves.toBeNull();
-    await expect(strategy.validate({ exp })).resolves.toBeNull();
+  it('fails, without a lookup or a kept verdict, for a token without exp or with a sub that is not a UUID', async () => {
+    const { strategy, asked, cache } = strategyWith(live);
+    await expect(strategy.validate(bearer('t1'), { sub: live.id })).resolves.toBeNull();
+    await expect(strategy.validate(bearer('t2'), { sub: 'admin', exp })).resolves.toBeNull();
+    await expect(strategy.validate(bearer('t3'), { exp })).resolves.toBeNull();
     expect(asked).toEqual([]);
+    for (const token of ['t1', 't2', 't3']) expect(cache.knownJwt(token, Date.now())).toBeUndefined();
   });
 
   it('fails for a customer that is gone', async () => {
-    const strategy = new JwtStrategy(config, customers(null).service);
-    await expect(strategy.validate({ sub: live.id, exp, gen: 2 })).resolves.toBeNull();
+    const { strategy } = strategyWith(null);
+    await expect(strategy.validate(bearer('t1'), { sub: live.id, exp, gen: 2 })).resolves.toBeNull();
   });
 
-  it('fails for a token issued before the last password change', async () => {
-    const strategy = new JwtStrategy(config, customers(live).service);
-    await expect(strategy.validate({ sub: live.id, exp, gen: 1 })).resolves.toBeNull();
-    await expect(strategy.validate({ sub: live.id, exp })).resolves.toBeNull();
+  it('fails for a token issued before the last password change, even with its verdict kept', async () => {
+    const { strategy } = strategyWith(live);
+    await expect(strategy.validate(bearer('t1'), { sub: live.id, exp, gen: 1 })).resolves.toBeNull();
+    await expect(strategy.validate(bearer('t2'), { sub: live.id, exp })).resolves.toBeNull();
+    await expect(strategy.principalFor({ sub: live.id, exp, gen: 1 })).resolves.toBeNull();
   });
 });
 
