@@ -59,7 +59,7 @@ describe.each(DATABASES)('arbitrary input on $name', (database) => {
   beforeAll(async () => {
     t = await startApp(await database.prepare('fuzz'));
     await truncate(t.ds);
-    const root = await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
+    await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
     const other = await insertCustomer(t.ds, { username: 'other' });
     const { token } = await insertAccessKey(t.ds, other.id);
     // The runs may rename, demote or delete these; the credentials above must outlive them all.
