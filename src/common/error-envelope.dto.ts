@@ -19,7 +19,10 @@ export class ErrorBodyDto {
   @ApiProperty({ example: 'The provided credentials are invalid.' })
   message: string;
 
-  @ApiProperty({ example: 'req_3f0c9a5e8b7d4c21a6e0f4b2d9c8e7a1', description: 'Also in the X-Request-Id header.' })
+  @ApiProperty({
+    example: 'req_3f0c9a5e8b7d4c21a6e0f4b2d9c8e7a1',
+    description: 'Also in the X-Request-Id header.',
+  })
   request_id: string;
 
   @ApiProperty({ type: [ErrorDetailDto] })
