@@ -1,9 +1,9 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { registerAdminPage } from './admin/admin-page.js';
 import { requestIdFor } from './common/request-id.js';
+import { addSecurityHeaders } from './common/security-headers.js';
 
 export const BODY_LIMIT = 100 * 1024;
 
@@ -63,14 +63,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   fastify.removeContentTypeParser('text/plain');
 
   await app.register(fastifyCookie);
-  await app.register(fastifyHelmet, {
-    referrerPolicy: { policy: 'no-referrer' },
-    // helmet's default policy, less `upgrade-insecure-requests`: served over plain HTTP on any host
-    // but localhost, that directive makes the browser fetch the admin page's and Swagger UI's own
-    // scripts over HTTPS, which fails. Both pages load only same-origin, relative URLs, so the
-    // directive protects nothing here.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-  });
+  addSecurityHeaders(fastify);
   setupSwagger(app);
   await registerAdminPage(app);
 }

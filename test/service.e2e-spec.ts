@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { securityHeaders } from '../src/common/security-headers.js';
 import { startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 
@@ -81,11 +82,24 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('sends the security headers', async () => {
-    const res = await request(t.http).get('/health');
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['referrer-policy']).toBe('no-referrer');
-    expect(res.headers['x-powered-by']).toBeUndefined();
+  it("sends helmet's security headers on every answer, errors and unknown routes included", async () => {
+    const expected = securityHeaders();
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(10);
+    expect(expected['content-security-policy']).toContain("default-src 'self'");
+    expect(expected['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    expect(expected['strict-transport-security']).toMatch(/^max-age=\d+/);
+    for (const res of [
+      await request(t.http).get('/health').expect(200),
+      await request(t.http).get('/v1.0/customer').expect(401),
+      await request(t.http).get('/no/such/route').expect(404),
+      await request(t.http).get('/admin/').expect(200),
+    ]) {
+      for (const [name, value] of Object.entries(expected))
+        expect([name, res.headers[name]]).toEqual([name, value]);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
   });
 
   it('publishes the OpenAPI document with the three security schemes and every route', async () => {
