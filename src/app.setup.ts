@@ -3,7 +3,6 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { registerAdminPage } from './admin/admin-page.js';
 import { requestIdFor } from './common/request-id.js';
-import { addSecurityHeaders } from './common/security-headers.js';
 
 export const BODY_LIMIT = 100 * 1024;
 
@@ -63,7 +62,15 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   fastify.removeContentTypeParser('text/plain');
 
   await app.register(fastifyCookie);
-  addSecurityHeaders(fastify);
+  app.useSecurityHeaders({
+    // helmet's defaults, less `upgrade-insecure-requests`: served over plain HTTP on any host but
+    // localhost, that directive makes the browser fetch the admin page's and Swagger UI's own
+    // scripts over HTTPS, which fails. Both pages load only same-origin, relative URLs, so the
+    // directive protects nothing here. (Resolved once, not per request as @fastify/helmet does:
+    // docs/performance.md.)
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
   setupSwagger(app);
   await registerAdminPage(app);
 }

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { securityHeaders } from '../src/common/security-headers.js';
 import { startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 
@@ -82,22 +81,35 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it("sends helmet's security headers on every answer, errors and unknown routes included", async () => {
-    const expected = securityHeaders();
-    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(10);
-    expect(expected['content-security-policy']).toContain("default-src 'self'");
-    expect(expected['content-security-policy']).not.toContain('upgrade-insecure-requests');
-    expect(expected['strict-transport-security']).toMatch(/^max-age=\d+/);
+  it('sends the security headers on every answer, errors and unknown routes included', async () => {
+    const names = [
+      'content-security-policy',
+      'cross-origin-opener-policy',
+      'cross-origin-resource-policy',
+      'origin-agent-cluster',
+      'referrer-policy',
+      'strict-transport-security',
+      'x-content-type-options',
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-frame-options',
+      'x-permitted-cross-domain-policies',
+      'x-xss-protection',
+    ];
+    const health = await request(t.http).get('/health').expect(200);
+    expect(health.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(health.headers['content-security-policy']).toContain("frame-ancestors 'self'");
+    expect(health.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    expect(health.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+    expect(health.headers['x-content-type-options']).toBe('nosniff');
+    expect(health.headers['referrer-policy']).toBe('no-referrer');
     for (const res of [
-      await request(t.http).get('/health').expect(200),
+      health,
       await request(t.http).get('/v1.0/customer').expect(401),
       await request(t.http).get('/no/such/route').expect(404),
       await request(t.http).get('/admin/').expect(200),
     ]) {
-      for (const [name, value] of Object.entries(expected))
-        expect([name, res.headers[name]]).toEqual([name, value]);
-      expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      for (const name of names) expect([name, res.headers[name]]).toEqual([name, health.headers[name]]);
       expect(res.headers['x-powered-by']).toBeUndefined();
     }
   });
