@@ -14,10 +14,7 @@ export class AccessKeyStrategy extends PassportStrategy(Strategy, 'accesskey') {
   }
 
   async validate(req: FastifyRequest): Promise<Principal | null | [false, { expired: true }]> {
-    const credential = credentialOf(req);
-    // Not ours (or absent): returning null lets Passport try the next strategy.
-    if (credential?.kind !== 'accesskey') return null;
-    const verdict = await this.accessKeys.authenticate(credential.value);
+    const verdict = await this.accessKeys.authenticate(credentialOf(req)?.value ?? '');
     // A failure with its reason, for the guard's metrics; the answer is the same 401.
     return verdict === 'expired' ? [false, { expired: true }] : verdict;
   }

@@ -108,15 +108,28 @@ describe('AuthenticationGuard', () => {
     expect(error.reason).toBe('INVALID_CREDENTIALS');
   });
 
-  it('accepts the principal of whichever strategy succeeds, and marks the answer no-store', async () => {
-    for (const which of ['jwt', 'accesskey'] as const) {
-      verdicts = { jwt: null, accesskey: null, [which]: alice };
-      const req = withToken();
+  it("runs only the strategy the credential's kind names, and marks the answer no-store", async () => {
+    const key = (): FakeRequest => ({ headers: { authorization: 'Bearer vb_x' }, query: {}, cookies: {} });
+    const keyPrincipal: Principal = { ...alice, customerId: 'c9', via: 'accesskey' };
+    for (const [req, expected] of [
+      [withToken(), alice],
+      [key(), keyPrincipal],
+    ] as const) {
+      verdicts = { jwt: alice, accesskey: keyPrincipal };
       const { context, headers } = call(Routes.prototype.anyone, req);
       await expect(guard.canActivate(context)).resolves.toBe(true);
-      expect(req.user).toEqual(alice);
+      expect(req.user).toEqual(expected);
       expect(headers['cache-control']).toBe('no-store');
     }
+    // No fallback to the other strategy when the credential's own fails.
+    verdicts = { jwt: null, accesskey: keyPrincipal };
+    expect(
+      (await rejection(guard.canActivate(call(Routes.prototype.anyone, withToken()).context))).reason,
+    ).toBe('INVALID_CREDENTIALS');
+    verdicts = { jwt: alice, accesskey: null };
+    expect((await rejection(guard.canActivate(call(Routes.prototype.anyone, key()).context))).reason).toBe(
+      'INVALID_CREDENTIALS',
+    );
   });
 
   it('passes a strategy fault on as it is, not as a 401', async () => {

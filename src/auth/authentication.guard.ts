@@ -1,37 +1,41 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import { AuthGuard, type IAuthGuard } from '@nestjs/passport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error.js';
-import { IS_PUBLIC, REQUIRED_PERMISSION } from './auth.decorators.js';
-import { credentialOf } from './credentials.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { IS_PUBLIC, REQUIRED_PERMISSION } from './auth.decorators.js';
+import { credentialOf, type Credential } from './credentials.js';
 import type { Principal } from './principal.js';
 
 /**
- * The one global guard: every route needs a valid credential unless marked `@Public()`.
- * Strategies only fail; this guard alone turns a failure into the 401 envelope.
+ * The one global guard: every route needs a valid credential unless marked `@Public()`. The
+ * credential's source says what it is (credentials.ts), and only that one Passport strategy runs:
+ * a JWT never reaches the access-key lookup, nor a key the JWT verifier.
  */
 @Injectable()
-export class AuthenticationGuard extends AuthGuard(['jwt', 'accesskey']) {
+export class AuthenticationGuard implements CanActivate {
+  private readonly passport: Record<Credential['kind'], IAuthGuard>;
+
   constructor(
     private readonly reflector: Reflector,
     private readonly metrics: MetricsService,
   ) {
-    super();
+    this.passport = { jwt: this.strategyGuard('jwt'), accesskey: this.strategyGuard('accesskey') };
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
 
     const http = context.switchToHttp();
     const req = http.getRequest<FastifyRequest & { user?: Principal }>();
-    if (credentialOf(req) === null) {
+    const credential = credentialOf(req);
+    if (credential === null) {
       this.metrics.recordAuthentication('none', 'missing');
       throw ApiError.authenticationRequired();
     }
-    await super.canActivate(context);
+    await this.passport[credential.kind].canActivate(context);
     void http.getResponse<FastifyReply>().header('cache-control', 'no-store');
 
     const anyOf = this.reflector.getAllAndOverride<number | undefined>(REQUIRED_PERMISSION, targets);
@@ -41,31 +45,24 @@ export class AuthenticationGuard extends AuthGuard(['jwt', 'accesskey']) {
     return true;
   }
 
-  override handleRequest<T = Principal>(
-    error: unknown,
-    principal: T | false | null,
-    info: unknown,
-    context: ExecutionContext,
-  ): T {
-    // A fault (the database down) is not an authentication outcome: the filter answers it.
-    if (error) throw error;
-    const method = credentialOf(context.switchToHttp().getRequest<FastifyRequest>())!.kind;
-    if (!principal) {
-      this.metrics.recordAuthentication(method, isExpiry(info) ? 'expired' : 'invalid');
-      throw ApiError.invalidCredentials();
-    }
-    this.metrics.recordAuthentication(method, 'ok');
-    return principal;
+  /** @nestjs/passport's guard for one strategy; its failures become the 401 envelope, counted. */
+  private strategyGuard(kind: Credential['kind']): IAuthGuard {
+    const metrics = this.metrics;
+    return new (class extends AuthGuard(kind) {
+      override handleRequest<T = Principal>(error: unknown, principal: T | false | null, info: unknown): T {
+        // A fault (the database down) is not an authentication outcome: the filter answers it.
+        if (error) throw error;
+        if (!principal) {
+          const expired = (info as { name?: unknown; expired?: unknown } | undefined) ?? {};
+          metrics.recordAuthentication(
+            kind,
+            expired.name === 'TokenExpiredError' || expired.expired === true ? 'expired' : 'invalid',
+          );
+          throw ApiError.invalidCredentials();
+        }
+        metrics.recordAuthentication(kind, 'ok');
+        return principal;
+      }
+    })();
   }
-}
-
-/**
- * Whether a strategy failed because the credential expired: passport-jwt's TokenExpiredError, or
- * an `{ expired: true }` failure. With several strategies Passport hands over one per strategy.
- */
-function isExpiry(info: unknown): boolean {
-  return (Array.isArray(info) ? info : [info]).some(
-    (i: { name?: unknown; expired?: unknown } | null | undefined) =>
-      i?.name === 'TokenExpiredError' || i?.expired === true,
-  );
 }

@@ -35,7 +35,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly cache: CredentialCache,
   ) {
     super({
-      jwtFromRequest: (req: FastifyRequest) => credentialOf(req)!.value,
+      jwtFromRequest: (req: FastifyRequest) => credentialOf(req)?.value ?? null,
       // A KeyObject verifies far faster than a string secret; jsonwebtoken accepts it although
       // passport-jwt's typings do not. An error here fails the strategy (it does not throw).
       secretOrKeyProvider: (_req: unknown, token: string, done: (e: Error | null, key?: string) => void) => {
@@ -49,10 +49,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   override authenticate(req: PassportRequest, options?: object): void {
-    const credential = credentialOf(req as unknown as FastifyRequest);
-    // Not a JWT: refused here at once, so that Passport goes on to the access-key strategy.
-    if (credential?.kind !== 'jwt') return this.fail(401);
-    const known = this.cache.knownJwt(credential.value, Date.now());
+    const token = credentialOf(req as unknown as FastifyRequest)?.value;
+    const known = token ? this.cache.knownJwt(token, Date.now()) : undefined;
     if (known === undefined) return super.authenticate(req, options);
     this.principalFor(known).then(
       (principal) => (principal ? this.success(principal) : this.fail(401)),
