@@ -5,7 +5,9 @@ import { IsNull, Repository } from 'typeorm';
 import { CredentialCache, type CachedAccessKey } from '../auth/credential-cache.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
-import { newestFirst } from '../common/pagination.js';
+import { decodeCursor } from '../common/cursor.js';
+import { MAX_PAGE_SIZE } from '../common/page.dto.js';
+import { pageFrom } from '../common/pagination.js';
 import { Clock } from '../common/clock.js';
 import { Permission } from '../customers/customer.entity.js';
 import { AccessKey } from './access-key.entity.js';
@@ -20,7 +22,10 @@ import { DEFAULT_EXPIRE, type CreateAccessKeyDto } from './dto/create-access-key
 import type { UpdateAccessKeyDto } from './dto/update-access-key.dto.js';
 import { LastUsedRecorder } from './last-used.recorder.js';
 
-export function toAccessKeyDto(key: AccessKey, token?: string): AccessKeyDto {
+/** What a key's answer shows: never its hashes. */
+type ShownKey = Omit<AccessKey, 'customer' | 'tokenHash' | 'previousTokenHash' | 'tmPreviousExpire'>;
+
+export function toAccessKeyDto(key: ShownKey, token?: string): AccessKeyDto {
   return {
     id: key.id,
     customer_id: key.customerId,
@@ -44,6 +49,46 @@ const FIND_BY_TOKEN_HASH = `SELECT k.id, k.customer_id, k.token_hash, k.tm_expir
     k.tm_last_used, c.permission
   FROM access_keys k INNER JOIN customers c ON c.id = k.customer_id
   WHERE (k.token_hash = ? OR k.previous_token_hash = ?) AND k.tm_delete IS NULL AND c.tm_delete IS NULL`;
+
+const PAGE_OF_KEYS = `SELECT id, customer_id, name, detail, token_prefix, tm_expire, tm_create, tm_update,
+    tm_delete, tm_last_used
+  FROM access_keys WHERE customer_id = ? AND tm_delete IS NULL`;
+const AFTER_CURSOR = ' AND (tm_create < ? OR (tm_create = ? AND id < ?))';
+const NEWEST_FIRST = ' ORDER BY tm_create DESC, id DESC LIMIT ?';
+
+interface ListRow {
+  id: string;
+  customer_id: string;
+  name: string;
+  detail: string;
+  token_prefix: string;
+  tm_expire: Date | string;
+  tm_create: Date | string;
+  tm_update: Date | string | null;
+  tm_delete: Date | string | null;
+  tm_last_used: Date | string | null;
+}
+
+function fromListRow(row: ListRow): ShownKey {
+  const optional = (value: Date | string | null) => (value === null ? null : toDate(value));
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    name: row.name,
+    detail: row.detail,
+    tokenPrefix: row.token_prefix,
+    tmExpire: toDate(row.tm_expire),
+    tmCreate: toDate(row.tm_create),
+    tmUpdate: optional(row.tm_update),
+    tmDelete: optional(row.tm_delete),
+    tmLastUsed: optional(row.tm_last_used),
+  };
+}
+
+/** A time as both databases compare it with a DATETIME(3) column: UTC `YYYY-MM-DD HH:MM:SS.mmm`. */
+function sqlDatetime(time: Date): string {
+  return time.toISOString().replace('T', ' ').replace('Z', '');
+}
 
 interface KeyRow {
   id: string;
@@ -100,14 +145,22 @@ export class AccessKeysService {
     return toAccessKeyDto(key, token);
   }
 
-  /** Live keys, newest first. */
-  async list(customerId: string, pageSize?: number, pageToken?: string): Promise<AccessKeyPageDto> {
-    const query = this.keys
-      .createQueryBuilder('ak')
-      .where('ak.customerId = :customerId', { customerId })
-      .andWhere('ak.tmDelete IS NULL');
-    const { rows, nextPageToken } = await newestFirst(query, pageSize, pageToken);
-    return { result: rows.map((key) => toAccessKeyDto(key)), next_page_token: nextPageToken };
+  /**
+   * Live keys, newest first, by cursor. Plain SQL through the (customer_id, tm_create, id) index:
+   * the query builder and entity hydration cost more than the query itself for a page of 100.
+   */
+  async list(customerId: string, pageSize = MAX_PAGE_SIZE, pageToken?: string): Promise<AccessKeyPageDto> {
+    const size = Math.min(pageSize, MAX_PAGE_SIZE);
+    let sql = PAGE_OF_KEYS;
+    const parameters: unknown[] = [customerId];
+    if (pageToken) {
+      const { time, id } = decodeCursor(pageToken);
+      sql += AFTER_CURSOR;
+      parameters.push(sqlDatetime(time), sqlDatetime(time), id);
+    }
+    const rows: ListRow[] = await this.keys.query(sql + NEWEST_FIRST, [...parameters, size + 1]);
+    const page = pageFrom(rows.map(fromListRow), size, (key) => ({ time: key.tmCreate, id: key.id }));
+    return { result: page.rows.map((key) => toAccessKeyDto(key)), next_page_token: page.nextPageToken };
   }
 
   async get(customerId: string, id: string): Promise<AccessKeyDto> {

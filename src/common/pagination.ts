@@ -1,5 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import { MAX_PAGE_SIZE } from './page.dto.js';
 
 export interface Page<T> {
@@ -29,11 +29,15 @@ export async function newestFirst<T extends ObjectLiteral & { tmCreate: Date; id
       decodeCursor(pageToken),
     );
   }
-  const rows = await query.getMany();
+  return pageFrom(await query.getMany(), size, (row) => ({ time: row.tmCreate, id: row.id }));
+}
+
+/**
+ * A page from rows fetched newest first, one more than `size` asked for: that one only says
+ * whether another page follows.
+ */
+export function pageFrom<T>(rows: T[], size: number, cursorOf: (row: T) => Cursor): Page<T> {
   const page = rows.slice(0, size);
   const last = page.at(-1);
-  return {
-    rows: page,
-    nextPageToken: rows.length > size && last ? encodeCursor({ time: last.tmCreate, id: last.id }) : '',
-  };
+  return { rows: page, nextPageToken: rows.length > size && last ? encodeCursor(cursorOf(last)) : '' };
 }
