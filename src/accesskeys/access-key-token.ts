@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -37,5 +37,5 @@ export function isWellFormedAccessKeyToken(token: string): boolean {
 
 /** What is stored and looked up: SHA-256 (hex). A fast hash suits 192 random bits. */
 export function hashAccessKeyToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }

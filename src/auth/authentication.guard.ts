@@ -16,6 +16,8 @@ import type { Principal } from './principal.js';
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   private readonly passport: Record<Credential['kind'], IAuthGuard>;
+  /** Each route's rule, read from its metadata once: by handler, then by controller class. */
+  private readonly rules = new WeakMap<object, WeakMap<object, Rule>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -25,8 +27,8 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const rule = this.ruleOf(context);
+    if (rule.public) return true;
 
     const http = context.switchToHttp();
     const req = http.getRequest<FastifyRequest & { user?: Principal }>();
@@ -38,11 +40,27 @@ export class AuthenticationGuard implements CanActivate {
     await this.passport[credential.kind].canActivate(context);
     void http.getResponse<FastifyReply>().header('cache-control', 'no-store');
 
-    const anyOf = this.reflector.getAllAndOverride<number | undefined>(REQUIRED_PERMISSION, targets);
-    if (anyOf !== undefined && (req.user!.permission & anyOf) === 0) {
+    if (rule.anyOf !== undefined && (req.user!.permission & rule.anyOf) === 0) {
       throw ApiError.permissionDenied();
     }
     return true;
+  }
+
+  private ruleOf(context: ExecutionContext): Rule {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byClass = this.rules.get(handler);
+    if (byClass === undefined) this.rules.set(handler, (byClass = new WeakMap()));
+    let rule = byClass.get(controller);
+    if (rule === undefined) {
+      const targets = [handler, controller];
+      rule = {
+        public: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+        anyOf: this.reflector.getAllAndOverride<number | undefined>(REQUIRED_PERMISSION, targets),
+      };
+      byClass.set(controller, rule);
+    }
+    return rule;
   }
 
   /** @nestjs/passport's guard for one strategy; its failures become the 401 envelope, counted. */
@@ -65,4 +83,10 @@ export class AuthenticationGuard implements CanActivate {
       }
     })();
   }
+}
+
+interface Rule {
+  public: boolean;
+  /** One of these permission bits is required. */
+  anyOf?: number;
 }

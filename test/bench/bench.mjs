@@ -2,6 +2,7 @@
 // Throughput of the authenticated paths, as a ratio to a bare node:http server measured in the same
 // run. Not a test: it prints numbers. Usage:
 //   npm run bench -- [--db sqlite|mysql] [--rounds 3] [--duration 5] [--no-build] [--growth] [--soak]
+//     [--references] (also measures the reference servers of test/bench/reference.mjs)
 // See docs/performance.md for what it measured on this project's machine.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
@@ -24,6 +25,7 @@ const { values: opts } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     growth: { type: 'boolean', default: false },
     soak: { type: 'boolean', default: false },
+    references: { type: 'boolean', default: false },
     only: { type: 'string' },
     'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/voipbin_bench' },
   },
@@ -46,11 +48,13 @@ function freePort() {
   });
 }
 
-async function waitFor(url, child) {
+/** Until `url` answers (any answer, with `anyStatus`), or the process exits. */
+async function waitFor(url, child, anyStatus = false) {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);
     try {
-      if ((await fetch(url)).ok) return;
+      const res = await fetch(url);
+      if (res.ok || anyStatus) return;
     } catch {
       // not listening yet
     }
@@ -81,6 +85,46 @@ async function startBaseline() {
   await waitFor(`http://127.0.0.1:${port}/`, child);
   servers.set(`http://127.0.0.1:${port}`, child.pid);
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * One of the performance issue's reference servers (test/bench/reference.mjs), each answering
+ * GET /v1.0/customer with the baseline's JSON: what the framework and its parts allow in this run.
+ */
+async function startReference(kind, accessKey) {
+  const port = await freePort();
+  const script = join(ROOT, 'test/bench/reference.mjs');
+  const child = spawn(process.execPath, [script, kind, String(port), accessKey, SECRET], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  servers.set(base, child.pid);
+  await waitFor(`${base}/v1.0/customer`, child, true);
+  return `${base}/v1.0/customer`;
+}
+
+const REFERENCES = [
+  ['fastify', 'reference: Fastify alone'],
+  ['nest', 'reference: NestJS on Fastify, no auth'],
+  ['nest-guard', 'reference: NestJS + a plain guard, key in a Map'],
+  ['nest-custom', 'reference: NestJS + passport-custom, key in a Map'],
+  ['nest-custom-ops', 'reference: the same + request id, headers, log line, histogram'],
+  ['nest-jwt', 'reference: NestJS + passport-jwt, KeyObject'],
+];
+
+/** The reference servers' scenarios, with the credential each one checks. */
+async function referenceScenarios(jwtToken) {
+  const accessKey = `vb_${randomBytes(24).toString('base64url')}`;
+  const scenarios = [];
+  for (const [kind, name] of REFERENCES) {
+    const url = await startReference(kind, accessKey);
+    const headers = { authorization: `Bearer ${kind === 'nest-jwt' ? jwtToken : accessKey}` };
+    scenarios.push({ name, run: () => run(url, { headers }) });
+  }
+  return scenarios;
 }
 
 const created = [];
@@ -316,6 +360,7 @@ async function mainScenarios() {
     name: s.name,
     run: () => run(`${base}${s.path ?? '/v1.0/customer'}${s.query ?? ''}`, { headers: s.headers }),
   }));
+  if (opts.references) scenarios.unshift(...(await referenceScenarios(jwtToken)));
   const only = opts.only ? new RegExp(opts.only, 'i') : null;
   table(
     `Throughput, ${opts.db}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s (medians)`,
