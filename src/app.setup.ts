@@ -2,9 +2,11 @@ import fastifyCookie from '@fastify/cookie';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { registerAdminPage } from './admin/admin-page.js';
+import { RequestLog } from './common/logging.js';
 import { requestIdFor } from './common/request-id.js';
+import { MetricsService } from './metrics/metrics.service.js';
 
-export const BODY_LIMIT = 100 * 1024;
+const BODY_LIMIT = 100 * 1024;
 
 /** `trustProxy`: whom to believe about X-Forwarded-For (the client IP that login throttling counts). */
 export function createAdapter(trustProxy: boolean | number | string = false): FastifyAdapter {
@@ -66,11 +68,27 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
     // helmet's defaults, less `upgrade-insecure-requests`: served over plain HTTP on any host but
     // localhost, that directive makes the browser fetch the admin page's and Swagger UI's own
     // scripts over HTTPS, which fails. Both pages load only same-origin, relative URLs, so the
-    // directive protects nothing here. (Resolved once, not per request as @fastify/helmet does:
-    // docs/performance.md.)
+    // directive protects nothing here.
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     referrerPolicy: { policy: 'no-referrer' },
   });
   setupSwagger(app);
   await registerAdminPage(app);
+  registerRequestHooks(app);
+}
+
+/** Each answered request is logged and measured once, from one hook; an aborted one is logged. */
+function registerRequestHooks(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const log = app.get(RequestLog);
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (req, reply, done) => {
+    log.completed(req, reply);
+    metrics.observeRequest(req, reply);
+    done();
+  });
+  fastify.addHook('onRequestAbort', (req, done) => {
+    log.aborted(req);
+    done();
+  });
 }

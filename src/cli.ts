@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { ApiError } from './common/api-error.js';
-import { ConfigError } from './config/app-config.js';
+import { ConfigError, loadConfig } from './config/app-config.js';
 import { CustomersService } from './customers/customers.service.js';
 
 const USAGE = 'usage: npm run admin -- reset-password <username>';
@@ -17,7 +17,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(loadConfig()), {
+    logger: ['error'],
+  });
   try {
     const password = await app.get(CustomersService).resetPassword(username);
     console.log(`New password for "${username.toLowerCase()}": ${password}`);

@@ -18,9 +18,11 @@ async function bootstrap(): Promise<void> {
     console.error(error.message);
     process.exit(1);
   }
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createAdapter(config.trustProxy), {
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    createAdapter(config.trustProxy),
+    { bufferLogs: true },
+  );
   app.useLogger(app.get(Logger));
   await configureApp(app);
   await app.listen(config.port, '0.0.0.0');

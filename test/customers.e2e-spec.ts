@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import argon2 from 'argon2';
 import request from 'supertest';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
-import { CustomersService } from '../src/customers/customers.service.js';
+import { SuperAdminSeed } from '../src/customers/super-admin.seed.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, login, startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
@@ -41,7 +41,7 @@ describe.each(DATABASES)('customers on $name', (database) => {
     });
 
     it('creates no second admin when the database already has customers', async () => {
-      await t.app.get(CustomersService).onApplicationBootstrap();
+      await t.app.get(SuperAdminSeed).onApplicationBootstrap();
       expect(await t.ds.getRepository(Customer).count()).toBe(1);
     });
   });

@@ -4,9 +4,10 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { AccessKey } from '../src/accesskeys/access-key.entity.js';
-import { JWT_ISSUER, jwkThumbprint } from '../src/config/app-config.js';
+import { JWT_ISSUER } from '../src/config/app-config.js';
+import { jwkThumbprint } from '../src/config/signing-keys.js';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
-import { CredentialCache } from '../src/auth/credential-cache.js';
+import { Revocations } from '../src/redis/revocations.js';
 import { login, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
@@ -234,7 +235,7 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
       .getRepository(AccessKey)
       .update({ id: key.id }, { tmPreviousExpire: new Date(Date.now() - 1000) });
     // The row changed behind the service's back: its credential cache is told, as a roll would.
-    await t.app.get(CredentialCache).forgetAccessKey(key.id);
+    await t.app.get(Revocations).publish({ kind: 'key', id: key.id });
     expect(await introspect(token)).toEqual({ active: false });
     expect(await introspect(rolled.body.token as string)).toMatchObject({ active: true });
   });

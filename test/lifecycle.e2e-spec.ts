@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { AccessKey } from '../src/accesskeys/access-key.entity.js';
+import { AccessKeyRepository } from '../src/accesskeys/access-key.repository.js';
 import { LastUsedRecorder } from '../src/accesskeys/last-used.recorder.js';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
 import { CustomersService } from '../src/customers/customers.service.js';
@@ -287,9 +288,8 @@ describe.each(DATABASES)('the life of a credential on $name', (database) => {
       const shown = await request(t.http).get(`/v1.0/accesskeys/${key.id}`).set('authorization', rootAuth);
       expect(shown.body.tm_last_used).toBe(clock.now().toISOString());
 
-      const recorder = t.app.get(LastUsedRecorder);
-      recorder.record({ id: key.id, tmLastUsed: null }, new Date(Date.parse(first) - 60_000));
-      await flush();
+      // An older use written late never moves it backwards.
+      await t.app.get(AccessKeyRepository).markUsed(key.id, new Date(Date.parse(first) - 60_000));
       expect((await lastUsed())?.toISOString()).toBe(clock.now().toISOString());
     });
 

@@ -224,7 +224,10 @@ for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
         'both instances back on Redis',
         async () => (await redisUp(a)) === 1 && (await redisUp(b)) === 1,
       );
-      for (const service of [a, b]) expect(warnings(service, /^Redis is back/)).toBe(1);
+      // Log lines are written asynchronously: the line may come a moment after the gauge.
+      await until('both instances to say so', async () =>
+        Promise.resolve([a, b].every((service) => warnings(service, /^Redis is back/) === 1)),
+      );
       const shared = `shared-${randomUUID().slice(0, 8)}`;
       expect(await loginStatus(b, shared, 'wrong-password')).toBe(401);
       expect(await loginStatus(a, shared, 'wrong-password')).toBe(401);

@@ -8,7 +8,6 @@ import { crc32 } from 'node:zlib';
  * (https://github.blog/engineering/behind-githubs-new-authentication-token-formats/).
  */
 export const ACCESS_KEY_PREFIX = 'vb_';
-export const ACCESS_KEY_LENGTH = 41;
 export const TOKEN_PREFIX_LENGTH = 11;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

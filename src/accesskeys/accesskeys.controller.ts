@@ -1,13 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
-import type { Principal } from '../auth/principal.js';
+import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
+import type { Principal } from '../common/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
 import { Permission } from '../customers/customer.entity.js';
-import { accessKeyChanged, accessKeyNotFound, AccessKeysService } from './accesskeys.service.js';
+import { accessKeyChanged, accessKeyNotFound } from './accesskeys.errors.js';
+import { AccessKeysService } from './accesskeys.service.js';
 import { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
 import { CreateAccessKeyDto } from './dto/create-access-key.dto.js';
 import { DEFAULT_GRACE, RollAccessKeyDto } from './dto/roll-access-key.dto.js';

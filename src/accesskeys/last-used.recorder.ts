@@ -1,14 +1,13 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { AccessKey } from './access-key.entity.js';
+import { LRUCache } from 'lru-cache';
+import { AccessKeyRepository } from './access-key.repository.js';
 
 /** `tm_last_used` is written at most once a minute per key... */
-export const LAST_USED_RESOLUTION_MS = 60_000;
+const LAST_USED_RESOLUTION_MS = 60_000;
 /** ...and behind the requests, in one flush every few seconds. */
 const FLUSH_INTERVAL_MS = 5_000;
-/** A bound on what waits for the database, should it be away for long. */
-const MAX_PENDING = 100_000;
+/** A bound on what waits for the database, should it be away for long, and on what is remembered. */
+const MAX_KEYS = 100_000;
 
 /**
  * Records when keys authenticate, off the request path: a use only marks the key in memory; a
@@ -19,17 +18,21 @@ const MAX_PENDING = 100_000;
 export class LastUsedRecorder implements BeforeApplicationShutdown {
   private readonly logger = new Logger('LastUsed');
   private pending = new Map<string, Date>();
+  /** The last use this instance marked of each key, so that a use within the minute marks nothing. */
+  private readonly marked = new LRUCache<string, Date>({ max: MAX_KEYS });
   private readonly timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS).unref();
 
-  constructor(@InjectRepository(AccessKey) private readonly keys: Repository<AccessKey>) {}
+  constructor(private readonly keys: AccessKeyRepository) {}
 
-  /** Marks a use; true when `at` will be written (the caller may then take it as the last use). */
-  record(key: Pick<AccessKey, 'id' | 'tmLastUsed'>, at: Date): boolean {
-    if (key.tmLastUsed && at.getTime() - key.tmLastUsed.getTime() < LAST_USED_RESOLUTION_MS) return false;
-    const waiting = this.pending.get(key.id);
+  /** Marks a use at `at` of the key `id`, whose stored last use is `stored`; true when `at` will be written. */
+  record(id: string, stored: Date | null, at: Date): boolean {
+    const last = this.marked.get(id) ?? stored;
+    if (last && at.getTime() - last.getTime() < LAST_USED_RESOLUTION_MS) return false;
+    const waiting = this.pending.get(id);
     if (waiting && waiting >= at) return false;
-    if (!waiting && this.pending.size >= MAX_PENDING) return false;
-    this.pending.set(key.id, at);
+    if (!waiting && this.pending.size >= MAX_KEYS) return false;
+    this.pending.set(id, at);
+    this.marked.set(id, at);
     return true;
   }
 
@@ -39,16 +42,10 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
     this.pending = new Map();
     for (const [id, at] of batch) {
       try {
-        await this.keys
-          .createQueryBuilder()
-          .update()
-          .set({ tmLastUsed: at })
-          .where('id = :id', { id })
-          .andWhere('(tm_last_used IS NULL OR tm_last_used < :at)', { at })
-          .execute();
+        await this.keys.markUsed(id, at);
       } catch (error) {
         this.logger.warn(`could not record a key's last use yet: ${(error as Error).message}`);
-        this.record({ id, tmLastUsed: null }, at);
+        if (!this.pending.has(id)) this.pending.set(id, at);
       }
     }
   }

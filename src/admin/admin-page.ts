@@ -6,7 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
  * Where the page's files are: beside this module, in src/ under the tests and in dist/ once built
  * (nest-cli.json copies them as assets).
  */
-export const ADMIN_PUBLIC_DIR = join(import.meta.dirname, 'public');
+const ADMIN_PUBLIC_DIR = join(import.meta.dirname, 'public');
 
 /**
  * The admin page at /admin: static HTML, CSS and one ES module that call the public API like any

@@ -3,22 +3,27 @@ import { PassportModule } from '@nestjs/passport';
 import { AccessKeysModule } from '../accesskeys/accesskeys.module.js';
 import { CustomersModule } from '../customers/customers.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
+import { RedisModule } from '../redis/redis.module.js';
 import { AccessKeyStrategy } from './access-key.strategy.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
-import { AuthenticationGuard } from './authentication.guard.js';
+import { AccessKeyStrategyGuard, AuthenticationGuard, JwtStrategyGuard } from './authentication.guard.js';
 import { IntrospectionService } from './introspection.service.js';
 import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { JwtTokens } from './jwt-tokens.js';
 import { LoginThrottlerGuard } from './login-throttler.guard.js';
 
 @Module({
-  imports: [PassportModule, CustomersModule, AccessKeysModule, MetricsModule],
+  imports: [PassportModule, CustomersModule, AccessKeysModule, MetricsModule, RedisModule],
   controllers: [AuthController, JwksController],
   providers: [
+    JwtTokens,
     AuthService,
     JwtStrategy,
     AccessKeyStrategy,
+    JwtStrategyGuard,
+    AccessKeyStrategyGuard,
     AuthenticationGuard,
     LoginThrottlerGuard,
     IntrospectionService,

@@ -1,17 +1,34 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import jwt from 'jsonwebtoken';
+import { isWellFormedAccessKeyToken, hashAccessKeyToken } from '../accesskeys/access-key-token.js';
+import { AccessKeyRepository, type KeyCredential } from '../accesskeys/access-key.repository.js';
+import { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
 import { ApiError } from '../common/api-error.js';
-import { AppConfig } from '../config/app-config.js';
-import { CustomersService } from '../customers/customers.service.js';
+import { Clock } from '../common/clock.js';
+import { Permission } from '../customers/customer.entity.js';
+import { CustomerRepository } from '../customers/customer.repository.js';
+import { USERNAME } from '../customers/dto/create-customer.dto.js';
 import { unknownUserHash, verifyPassword } from '../customers/password.js';
+import type { Credential } from './credentials.js';
 import type { LoginResponseDto } from './dto/login.dto.js';
+import { JwtTokens, type VerifiedJwt } from './jwt-tokens.js';
+import type { AuthFailure, Principal } from '../common/principal.js';
 
+/** A credential that authenticates a request now: who it stands for, and until when (seconds). */
+export interface Authenticated {
+  principal: Principal;
+  username: string;
+  exp: number;
+}
+
+/** Logging in, and what a credential stands for: the rules the strategies and introspection share. */
 @Injectable()
 export class AuthService implements OnModuleInit {
   constructor(
-    private readonly config: AppConfig,
-    private readonly customers: CustomersService,
+    private readonly customers: CustomerRepository,
+    private readonly keys: AccessKeyRepository,
+    private readonly lastUsed: LastUsedRecorder,
+    private readonly tokens: JwtTokens,
+    private readonly clock: Clock,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -23,24 +40,62 @@ export class AuthService implements OnModuleInit {
    * still costs one argon2 verification, against a hash no password matches.
    */
   async login(username: string, password: string): Promise<LoginResponseDto> {
-    const customer = await this.customers.findForLogin(username);
+    const canonical = username.toLowerCase();
+    const customer = USERNAME.test(canonical)
+      ? await this.customers.findWithPasswordHash({ username: canonical })
+      : null;
     const valid = await verifyPassword(customer?.passwordHash ?? (await unknownUserHash()), password);
     if (customer === null || !valid) throw ApiError.invalidCredentials();
-
-    const { id, name, permission } = customer;
-    const claims = {
-      customer: { id, username: customer.username, name, permission },
-      gen: customer.tokenGeneration,
-    };
-    const token = jwt.sign(claims, this.config.jwt.key, {
-      algorithm: this.config.jwt.algorithm,
-      // jsonwebtoken refuses an undefined keyid: HS256 tokens carry none.
-      ...(this.config.jwt.kid === undefined ? {} : { keyid: this.config.jwt.kid }),
-      expiresIn: this.config.jwt.expiresIn,
-      issuer: this.config.jwt.issuer,
-      subject: id,
-      jwtid: randomUUID(),
-    });
-    return { username: customer.username, token };
+    return { username: customer.username, token: this.tokens.sign(customer) };
   }
+
+  /** What a credential stands for, with every check authentication applies. */
+  async validate(credential: Credential): Promise<Authenticated | AuthFailure> {
+    if (credential.kind === 'accesskey') return this.validateAccessKey(credential.value);
+    const verified = this.tokens.verify(credential.value);
+    return typeof verified === 'string' ? verified : this.validateJwt(verified);
+  }
+
+  /** A JWT whose signature was verified: its customer alive, and the token of its current generation. */
+  async validateJwt(claims: VerifiedJwt): Promise<Authenticated | AuthFailure> {
+    const customer = await this.customers.findLive(claims.sub);
+    if (customer === null || claims.gen !== customer.tokenGeneration) return 'invalid';
+    return {
+      principal: { customerId: customer.id, permission: customer.permission, via: 'jwt' },
+      username: customer.username,
+      exp: claims.exp,
+    };
+  }
+
+  /**
+   * An access key: a malformed token or a bad checksum is refused before any lookup; the lookup is
+   * by the token's hash, through a unique index; the expiries are checked against the clock at
+   * every use. A key acts as its customer's admin, as in VoIPBIN.
+   */
+  async validateAccessKey(token: string): Promise<Authenticated | AuthFailure> {
+    if (!isWellFormedAccessKeyToken(token)) return 'invalid';
+    const key = await this.keys.findCredential(hashAccessKeyToken(token));
+    if (key === null) return 'invalid';
+    const until = secretExpiry(key);
+    const now = this.clock.now();
+    if (until === null || until <= now) return 'expired';
+    this.lastUsed.record(key.id, key.tmLastUsed, now);
+    return {
+      principal: {
+        customerId: key.customerId,
+        permission: key.permission | Permission.CustomerAdmin,
+        via: 'accesskey',
+        accessKeyId: key.id,
+      },
+      username: key.username,
+      exp: Math.floor(until.getTime() / 1000),
+    };
+  }
+}
+
+/** When the secret presented stops working: a secret of before a roll, when its grace ends. */
+function secretExpiry(key: KeyCredential): Date | null {
+  if (!key.previous) return key.tmExpire;
+  if (key.tmPreviousExpire === null) return null;
+  return key.tmPreviousExpire < key.tmExpire ? key.tmPreviousExpire : key.tmExpire;
 }

@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { Strategy as CustomStrategy } from 'passport-custom';
 import { ApiError } from '../common/api-error.js';
 import { Permission } from '../customers/customer.entity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { Auth, Public } from './auth.decorators.js';
-import { AuthenticationGuard } from './authentication.guard.js';
-import type { Principal } from './principal.js';
+import { Auth, Public } from '../common/auth.decorators.js';
+import { AccessKeyStrategyGuard, AuthenticationGuard, JwtStrategyGuard } from './authentication.guard.js';
+import type { Principal } from '../common/principal.js';
 
 class Routes {
   @Public()
@@ -56,7 +56,7 @@ function register(name: 'jwt' | 'accesskey') {
     new CustomStrategy((_req, done) => {
       const verdict = verdicts[name];
       if (verdict instanceof Error) done(verdict);
-      else if (verdict === 'expired') done(null, false, { expired: true });
+      else if (verdict === 'expired') done(null, false, { reason: 'expired' });
       else done(null, verdict ?? false);
     }),
   );
@@ -83,8 +83,9 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
 }
 
 describe('AuthenticationGuard', () => {
-  const metrics = new MetricsService(new HttpAdapterHost());
-  const guard = new AuthenticationGuard(new Reflector(), metrics);
+  const guardCounting = (metrics: MetricsService) =>
+    new AuthenticationGuard(new Reflector(), metrics, new JwtStrategyGuard(), new AccessKeyStrategyGuard());
+  const guard = guardCounting(new MetricsService());
   beforeEach(() => {
     verdicts = { jwt: null, accesskey: null };
   });
@@ -151,8 +152,8 @@ describe('AuthenticationGuard', () => {
   });
 
   it('counts each outcome under its credential kind and result, and a fault not at all', async () => {
-    const counting = new MetricsService(new HttpAdapterHost());
-    const counted = new AuthenticationGuard(new Reflector(), counting);
+    const counting = new MetricsService();
+    const counted = guardCounting(counting);
     const key = (): FakeRequest => ({ headers: {}, query: { accesskey: 'vb_x' }, cookies: {} });
     const attempt = (req: FakeRequest) => counted.canActivate(call(Routes.prototype.anyone, req).context);
 

@@ -1,12 +1,43 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard, type IAuthGuard } from '@nestjs/passport';
+import { AuthGuard } from '@nestjs/passport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { IS_PUBLIC, REQUIRED_PERMISSION } from './auth.decorators.js';
+import { IS_PUBLIC, REQUIRED_PERMISSION } from '../common/auth.decorators.js';
 import { credentialOf, type Credential } from './credentials.js';
-import type { Principal } from './principal.js';
+import type { AuthFailure, Principal } from '../common/principal.js';
+
+/** A strategy refused the credential, for this reason. */
+class CredentialRefused extends Error {
+  constructor(readonly reason: AuthFailure) {
+    super(reason);
+  }
+}
+
+/** What a strategy guard makes of Passport's outcome: a fault (the database down) is thrown as it is. */
+function principalOf<T>(error: unknown, principal: T | false | null, info: unknown): T {
+  if (error) throw error;
+  if (!principal)
+    throw new CredentialRefused((info as { reason?: AuthFailure } | undefined)?.reason ?? 'invalid');
+  return principal;
+}
+
+/** @nestjs/passport's guard for the JWT strategy. */
+@Injectable()
+export class JwtStrategyGuard extends AuthGuard('jwt') {
+  override handleRequest<T>(error: unknown, principal: T | false | null, info: unknown): T {
+    return principalOf(error, principal, info);
+  }
+}
+
+/** @nestjs/passport's guard for the access-key strategy. */
+@Injectable()
+export class AccessKeyStrategyGuard extends AuthGuard('accesskey') {
+  override handleRequest<T>(error: unknown, principal: T | false | null, info: unknown): T {
+    return principalOf(error, principal, info);
+  }
+}
 
 /**
  * The one global guard: every route needs a valid credential unless marked `@Public()`. The
@@ -15,20 +46,20 @@ import type { Principal } from './principal.js';
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
-  private readonly passport: Record<Credential['kind'], IAuthGuard>;
-  /** Each route's rule, read from its metadata once: by handler, then by controller class. */
-  private readonly rules = new WeakMap<object, WeakMap<object, Rule>>();
+  private readonly strategies: Record<Credential['kind'], CanActivate>;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly metrics: MetricsService,
+    jwt: JwtStrategyGuard,
+    accessKey: AccessKeyStrategyGuard,
   ) {
-    this.passport = { jwt: this.strategyGuard('jwt'), accesskey: this.strategyGuard('accesskey') };
+    this.strategies = { jwt, accesskey: accessKey };
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const rule = this.ruleOf(context);
-    if (rule.public) return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
 
     const http = context.switchToHttp();
     const req = http.getRequest<FastifyRequest & { user?: Principal }>();
@@ -37,56 +68,18 @@ export class AuthenticationGuard implements CanActivate {
       this.metrics.recordAuthentication('none', 'missing');
       throw ApiError.authenticationRequired();
     }
-    await this.passport[credential.kind].canActivate(context);
+    try {
+      await this.strategies[credential.kind].canActivate(context);
+    } catch (error) {
+      if (!(error instanceof CredentialRefused)) throw error;
+      this.metrics.recordAuthentication(credential.kind, error.reason);
+      throw ApiError.invalidCredentials();
+    }
+    this.metrics.recordAuthentication(credential.kind, 'ok');
     void http.getResponse<FastifyReply>().header('cache-control', 'no-store');
 
-    if (rule.anyOf !== undefined && (req.user!.permission & rule.anyOf) === 0) {
-      throw ApiError.permissionDenied();
-    }
+    const anyOf = this.reflector.getAllAndOverride<number | undefined>(REQUIRED_PERMISSION, targets);
+    if (anyOf !== undefined && (req.user!.permission & anyOf) === 0) throw ApiError.permissionDenied();
     return true;
   }
-
-  private ruleOf(context: ExecutionContext): Rule {
-    const handler = context.getHandler();
-    const controller = context.getClass();
-    let byClass = this.rules.get(handler);
-    if (byClass === undefined) this.rules.set(handler, (byClass = new WeakMap()));
-    let rule = byClass.get(controller);
-    if (rule === undefined) {
-      const targets = [handler, controller];
-      rule = {
-        public: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
-        anyOf: this.reflector.getAllAndOverride<number | undefined>(REQUIRED_PERMISSION, targets),
-      };
-      byClass.set(controller, rule);
-    }
-    return rule;
-  }
-
-  /** @nestjs/passport's guard for one strategy; its failures become the 401 envelope, counted. */
-  private strategyGuard(kind: Credential['kind']): IAuthGuard {
-    const metrics = this.metrics;
-    return new (class extends AuthGuard(kind) {
-      override handleRequest<T = Principal>(error: unknown, principal: T | false | null, info: unknown): T {
-        // A fault (the database down) is not an authentication outcome: the filter answers it.
-        if (error) throw error;
-        if (!principal) {
-          const expired = (info as { name?: unknown; expired?: unknown } | undefined) ?? {};
-          metrics.recordAuthentication(
-            kind,
-            expired.name === 'TokenExpiredError' || expired.expired === true ? 'expired' : 'invalid',
-          );
-          throw ApiError.invalidCredentials();
-        }
-        metrics.recordAuthentication(kind, 'ok');
-        return principal;
-      }
-    })();
-  }
-}
-
-interface Rule {
-  public: boolean;
-  /** One of these permission bits is required. */
-  anyOf?: number;
 }

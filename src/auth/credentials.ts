@@ -28,7 +28,7 @@ function find(req: FastifyRequest): Credential | null {
 }
 
 /**
- * The caller's credential: the first source present, in API.md's order (Bearer header, `?token=`,
+ * The caller's credential: the first source present, in docs/api.md's order (Bearer header, `?token=`,
  * `?accesskey=`, cookie). Only that one is tried: an invalid credential never falls back to a later
  * source. A present but malformed value (an `Authorization: Basic ...`, a repeated query
  * parameter) is kept as an empty value, which every strategy refuses.

@@ -1,18 +1,13 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AppConfig } from '../config/app-config.js';
-import { Public } from './auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { JwksDto } from './dto/introspect.dto.js';
-import { jwks } from './jwt-keys.js';
+import { JwtTokens } from './jwt-tokens.js';
 
 @ApiTags('auth')
 @Controller('.well-known')
 export class JwksController {
-  private readonly document: JwksDto;
-
-  constructor(config: AppConfig) {
-    this.document = jwks(config.jwt);
-  }
+  constructor(private readonly tokens: JwtTokens) {}
 
   @Get('jwks.json')
   @Public()
@@ -21,6 +16,6 @@ export class JwksController {
   @ApiOperation({ summary: 'The public keys that verify login JWTs (ES256), by kid; empty under HS256' })
   @ApiOkResponse({ type: JwksDto })
   get(): JwksDto {
-    return this.document;
+    return this.tokens.jwks;
   }
 }

@@ -1,105 +1,65 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { isUUID } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
-import jwt from 'jsonwebtoken';
 import { Strategy } from 'passport-jwt';
-import { AppConfig } from '../config/app-config.js';
-import { CustomersService } from '../customers/customers.service.js';
-import { CredentialCache, type VerifiedJwt } from './credential-cache.js';
+import { AuthService, type Authenticated } from './auth.service.js';
 import { credentialOf } from './credentials.js';
-import { verificationKey, verifyOptions } from './jwt-keys.js';
-import type { Principal } from './principal.js';
+import { failureOf, JwtTokens, type JwtClaims } from './jwt-tokens.js';
+import type { AuthFailure, Principal } from '../common/principal.js';
 
-export interface JwtClaims {
-  sub?: unknown;
-  exp?: unknown;
-  iat?: unknown;
-  /** The customer's token generation at login; a password change moves it on. */
-  gen?: unknown;
-}
+type PassportRequest = Parameters<Strategy['authenticate']>[0];
 
 /**
- * Login JWTs: the configured algorithm only (HS256, or ES256 with the key its `kid` names), `iss`
- * checked, `exp` required, customer alive, issued since its last password change.
- *
- * passport-jwt checks a token's signature the first time this instance sees it; the verdict is kept
- * (CredentialCache) until min(exp, 60 s), and later requests with that token go straight to the
- * customer check, which is what revocation turns on.
+ * Login JWTs, verified by passport-jwt with JwtTokens' key and options. A token JwtTokens has
+ * verified before skips passport-jwt's signature check. Every failure carries its reason.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
-    private readonly config: AppConfig,
-    private readonly customers: CustomersService,
-    private readonly cache: CredentialCache,
+    private readonly tokens: JwtTokens,
+    private readonly auth: AuthService,
   ) {
     super({
       jwtFromRequest: (req: FastifyRequest) => credentialOf(req)?.value ?? null,
-      // A KeyObject verifies far faster than a string secret; jsonwebtoken accepts it although
-      // passport-jwt's typings do not. An error here fails the strategy (it does not throw).
+      // jsonwebtoken accepts a KeyObject although passport-jwt's typings do not. An error here fails
+      // the strategy (it does not throw).
       secretOrKeyProvider: (_req: unknown, token: string, done: (e: Error | null, key?: string) => void) => {
-        const key = verificationKey(config.jwt, token);
+        const key = tokens.keyFor(token);
         if (key === null) done(new Error('no key for this token'));
         else done(null, key as unknown as string);
       },
       passReqToCallback: true,
-      ...verifyOptions(config.jwt),
+      ...tokens.verifyOptions,
     });
   }
 
   override authenticate(req: PassportRequest, options?: object): void {
+    // passport-jwt fails with jsonwebtoken's errors, validate() with a reason: the guard is told
+    // the reason only.
+    const fail = this.fail.bind(this) as unknown as (info: { reason: AuthFailure }) => void;
+    this.fail = ((info?: unknown) =>
+      fail(isRefusal(info) ? info : { reason: failureOf(info) })) as typeof this.fail;
     const token = credentialOf(req as unknown as FastifyRequest)?.value;
-    const known = token ? this.cache.knownJwt(token, Date.now()) : undefined;
+    const known = token ? this.tokens.known(token) : undefined;
     if (known === undefined) return super.authenticate(req, options);
-    this.principalFor(known).then(
-      (principal) => (principal ? this.success(principal) : this.fail(401)),
+    this.auth.validateJwt(known).then(
+      (verdict) =>
+        typeof verdict === 'string' ? fail({ reason: verdict }) : this.success(verdict.principal),
       (error: Error) => this.error(error),
     );
   }
 
   /** Called by passport-jwt once the signature, algorithm, issuer and expiry are verified. */
-  async validate(req: FastifyRequest, claims: JwtClaims): Promise<Principal | null> {
-    const verified = asVerified(claims);
-    if (verified === null) return null;
-    this.cache.rememberJwt(credentialOf(req)!.value, verified, Date.now());
-    return this.principalFor(verified);
-  }
-
-  /**
-   * The same checks as authenticating a request with this token, for introspection: the signature
-   * with the same key and options passport-jwt uses, then the customer.
-   */
-  async check(token: string): Promise<{ principal: Principal; exp: number } | null> {
-    let verified = this.cache.knownJwt(token, Date.now());
-    if (verified === undefined) {
-      const key = verificationKey(this.config.jwt, token);
-      if (key === null) return null;
-      try {
-        const claims = asVerified(jwt.verify(token, key, verifyOptions(this.config.jwt)) as JwtClaims);
-        if (claims === null) return null;
-        verified = claims;
-      } catch {
-        return null;
-      }
-      this.cache.rememberJwt(token, verified, Date.now());
-    }
-    const principal = await this.principalFor(verified);
-    return principal && { principal, exp: verified.exp };
-  }
-
-  /** The customer behind verified claims, if it is alive and the token is of its current generation. */
-  async principalFor(claims: VerifiedJwt): Promise<Principal | null> {
-    const customer = await this.customers.findLive(claims.sub);
-    if (customer === null || claims.gen !== customer.tokenGeneration) return null;
-    return { customerId: customer.id, permission: customer.permission, via: 'jwt' };
+  async validate(
+    req: FastifyRequest,
+    claims: JwtClaims,
+  ): Promise<Principal | [false, { reason: AuthFailure }]> {
+    const verified = this.tokens.accept(credentialOf(req)!.value, claims);
+    const verdict: Authenticated | AuthFailure =
+      verified === null ? 'invalid' : await this.auth.validateJwt(verified);
+    return typeof verdict === 'string' ? [false, { reason: verdict }] : verdict.principal;
   }
 }
 
-type PassportRequest = Parameters<Strategy['authenticate']>[0];
-
-/** Claims this service issues: jsonwebtoken accepts a token without `exp`; we do not. */
-function asVerified(claims: JwtClaims): VerifiedJwt | null {
-  if (typeof claims.exp !== 'number' || typeof claims.sub !== 'string' || !isUUID(claims.sub)) return null;
-  return { sub: claims.sub, exp: claims.exp, gen: typeof claims.gen === 'number' ? claims.gen : 0 };
-}
+const isRefusal = (info: unknown): info is { reason: AuthFailure } =>
+  typeof info === 'object' && info !== null && 'reason' in info;

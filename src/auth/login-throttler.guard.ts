@@ -7,9 +7,9 @@ import {
   RateLimiterRes,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
-import { ApiError } from '../common/api-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { RedisConnection } from '../redis/redis.connection.js';
+import { tooManyLoginAttempts } from './auth.errors.js';
 
 const WINDOW_SECONDS = 60;
 
@@ -21,9 +21,6 @@ const WINDOW_SECONDS = 60;
  * out; while Redis is unreachable each instance counts on its own (rate-limiter-flexible's
  * insurance limiter) rather than refusing or waiting.
  */
-export const tooManyLoginAttempts = (seconds: number) =>
-  new ApiError(429, 'RATE_LIMIT_EXCEEDED', `Too many login attempts; retry in ${seconds} seconds.`);
-
 @Injectable()
 export class LoginThrottlerGuard implements CanActivate {
   private readonly perIp: RateLimiterAbstract;

@@ -7,7 +7,7 @@ export interface ErrorDetail {
 }
 
 /** The `status` word of the envelope for each HTTP status this service answers with. */
-export const STATUS_NAMES: Readonly<Record<number, string>> = {
+const STATUS_NAMES: Readonly<Record<number, string>> = {
   400: 'INVALID_ARGUMENT',
   401: 'UNAUTHENTICATED',
   403: 'PERMISSION_DENIED',

@@ -7,7 +7,7 @@ import type { ErrorEnvelope } from './error-envelope.js';
 /** The request id shown in the examples (a real answer carries the request's own). */
 const EXAMPLE_REQUEST_ID = 'req_3f0c9a5e8b7d4c21a6e0f4b2d9c8e7a1';
 
-export function exampleEnvelope(error: ApiError): ErrorEnvelope {
+function exampleEnvelope(error: ApiError): ErrorEnvelope {
   return {
     error: {
       status: error.statusName,

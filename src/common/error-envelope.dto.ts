@@ -10,7 +10,7 @@ export class ErrorDetailDto {
 }
 
 export class ErrorBodyDto {
-  @ApiProperty({ example: 'UNAUTHENTICATED', description: 'The class of error (see API.md).' })
+  @ApiProperty({ example: 'UNAUTHENTICATED', description: 'The class of error (see docs/api.md).' })
   status: string;
 
   @ApiProperty({ example: 'INVALID_CREDENTIALS', description: 'Why, as a stable code.' })

@@ -1,6 +1,6 @@
 import { HttpException, type LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable } from '../database/database-errors.js';
+import { isDatabaseUnavailable } from './database-errors.js';
 import { ApiError, type ErrorDetail } from './api-error.js';
 
 export interface ErrorEnvelope {
@@ -37,7 +37,7 @@ const GENERIC: Readonly<Record<number, [string, string]>> = {
   429: ['RATE_LIMIT_EXCEEDED', 'Too many requests; retry later.'],
 };
 
-export const INTERNAL = new ApiError(500, 'INTERNAL', 'An internal error occurred.');
+const INTERNAL = new ApiError(500, 'INTERNAL', 'An internal error occurred.');
 export const DATABASE_UNAVAILABLE = ApiError.databaseUnavailable();
 
 /** Whatever was thrown, the ApiError to answer with; `null` when it is unexpected (a 500). */
@@ -63,7 +63,7 @@ function classify(exception: unknown): ApiError | null {
 }
 
 /**
- * Renders any error as the envelope of API.md. Unexpected errors are logged with their stack here,
+ * Renders any error as the envelope of docs/api.md. Unexpected errors are logged with their stack here,
  * server-side only; the body never carries a stack, SQL, or the request URL (it may hold a credential).
  */
 export function sendError(

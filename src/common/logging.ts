@@ -1,14 +1,6 @@
-import {
-  Global,
-  Inject,
-  Injectable,
-  Module,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Params } from 'nestjs-pino';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LoggerModule } from 'nestjs-pino';
 import { pino, type Logger } from 'pino';
 import { AppConfig } from '../config/app-config.js';
 
@@ -19,7 +11,7 @@ const SECRET_PARAMETER = /token|accesskey|password|secret/i;
  * The URL as logged: the value of every credential-bearing query parameter is replaced. pino's
  * `redact` works on object paths and cannot reach inside the URL string, so it is rewritten here.
  */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q === -1) return url;
   // Parsed the way the server parses it, so `?%74oken=` is caught as `token` too.
@@ -31,27 +23,14 @@ export function redactUrl(url: string): string {
 }
 
 /** The one pino instance of the application: nestjs-pino's logger and the request lines write to it. */
-export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
 /** JSON lines; pretty output only for a person watching a terminal outside production. */
-export function createRootLogger(
-  config: AppConfig,
-  pretty = !config.production && process.stdout.isTTY,
-): Logger {
+function createRootLogger(config: AppConfig, pretty = !config.production && process.stdout.isTTY): Logger {
   return pino({
     level: config.logLevel,
     transport: pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
   });
-}
-
-/**
- * nestjs-pino as the application's logger, without its per-request middleware: under the Fastify
- * adapter that middleware runs through middie and halved the throughput of a whole request
- * (measured: /health 4-5k req/s with it, 9-12k without). The request line is written by a Fastify
- * hook instead (RequestLog).
- */
-export function loggerParams(logger: Logger): Params {
-  return { forRoutes: [], pinoHttp: { logger } };
 }
 
 /**
@@ -60,24 +39,15 @@ export function loggerParams(logger: Logger): Params {
  * Cookie hold credentials.
  */
 @Injectable()
-export class RequestLog implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    @Inject(ROOT_LOGGER) private readonly logger: Logger,
-  ) {}
+export class RequestLog implements OnApplicationShutdown {
+  constructor(@Inject(ROOT_LOGGER) private readonly logger: Logger) {}
 
-  onModuleInit(): void {
-    // The admin command runs the modules without an HTTP server.
-    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    if (!fastify) return;
-    fastify.addHook('onResponse', (req, reply, done) => {
-      this.write(req, reply, 'request completed');
-      done();
-    });
-    fastify.addHook('onRequestAbort', (req, done) => {
-      this.write(req, null, 'request aborted');
-      done();
-    });
+  completed(req: FastifyRequest, reply: FastifyReply): void {
+    this.write(req, reply, 'request completed');
+  }
+
+  aborted(req: FastifyRequest): void {
+    this.write(req, null, 'request aborted');
   }
 
   /** The last lines, before the process exits. */
@@ -99,16 +69,21 @@ export class RequestLog implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-@Global()
-@Module({
-  providers: [
-    {
-      provide: ROOT_LOGGER,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => createRootLogger(config),
-    },
-    RequestLog,
-  ],
-  exports: [ROOT_LOGGER],
-})
-export class LoggingModule {}
+/**
+ * nestjs-pino as the application's logger, on the one pino instance the request lines are written
+ * to too. Its own per-request middleware is off (`forRoutes: []`): the request line comes from a
+ * Fastify hook instead (app.setup.ts, RequestLog); docs/performance.md says why.
+ */
+@Module({})
+export class LoggingModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const logger = createRootLogger(config);
+    return {
+      module: LoggingModule,
+      global: true,
+      imports: [LoggerModule.forRoot({ forRoutes: [], pinoHttp: { logger } })],
+      providers: [{ provide: ROOT_LOGGER, useValue: logger }, RequestLog],
+      exports: [ROOT_LOGGER, RequestLog],
+    };
+  }
+}

@@ -10,7 +10,7 @@ export const MAX_PAGE_SIZE = 100;
  * reads. Listed so that strict validation does not refuse them; hidden from the docs, where the
  * security schemes describe them.
  */
-export class CredentialQueryDto {
+class CredentialQueryDto {
   @ApiHideProperty()
   @Allow()
   token?: unknown;

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
-import { ConfigError, jwkThumbprint, loadConfig, VARIABLES } from './app-config.js';
+import { ConfigError, loadConfig, VARIABLES } from './app-config.js';
+import { jwkThumbprint } from './signing-keys.js';
 
 const SECRET = 'x'.repeat(32);
 

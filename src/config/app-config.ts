@@ -1,18 +1,27 @@
 import 'reflect-metadata';
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  randomBytes,
-  type KeyObject,
-} from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, validateSync } from 'class-validator';
+import {
+  getMetadataStorage,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+import {
+  developmentSecret,
+  es256Keys,
+  hs256Keys,
+  MIN_SECRET_BYTES,
+  type SigningKeys,
+} from './signing-keys.js';
 
-/** The environment as API.md documents it; each rule names its variable when it fails. */
+/** The environment as docs/api.md documents it; each rule names its variable when it fails. */
 export class EnvironmentVariables {
   @IsOptional()
   @IsIn(['development', 'production', 'test'])
@@ -102,45 +111,23 @@ export class EnvironmentVariables {
   LOG_LEVEL = 'info';
 }
 
-/** Every variable the service reads; README.md and .env.example document each (checked by a spec). */
-export const VARIABLES = [
-  'NODE_ENV',
-  'PORT',
-  'DATABASE_URL',
-  'JWT_SECRET',
-  'JWT_EXPIRES_IN',
-  'JWT_PRIVATE_KEY',
-  'JWT_PREVIOUS_PUBLIC_KEYS',
-  'ADMIN_USERNAME',
-  'ADMIN_PASSWORD',
-  'COOKIE_SECURE',
-  'LOGIN_LIMIT_PER_IP',
-  'LOGIN_LIMIT_PER_USERNAME',
-  'TRUST_PROXY',
-  'REDIS_URL',
-  'REDIS_KEY_PREFIX',
-  'LOG_LEVEL',
-  'AUTH_CACHE_TTL',
-] as const satisfies readonly (keyof EnvironmentVariables)[];
+/**
+ * Every variable the service reads, in the order the class declares them: each property of
+ * EnvironmentVariables carries a rule, so a variable cannot be read without being listed here.
+ * README.md and .env.example document each (checked by a spec).
+ */
+export const VARIABLES: readonly (keyof EnvironmentVariables)[] = [
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
+      .map((rule) => rule.propertyName as keyof EnvironmentVariables),
+  ),
+];
 
-export interface JwtPublicKey {
-  /** The key's RFC 7638 thumbprint: every instance derives the same kid from the same key. */
-  kid: string;
-  key: KeyObject;
-}
-
-export interface JwtConfig {
-  /** The only algorithm verification accepts: ES256 when JWT_PRIVATE_KEY is set, HS256 otherwise. */
-  algorithm: 'HS256' | 'ES256';
-  /** What signs: the HS256 secret, or the ES256 private key. */
-  key: KeyObject;
-  /** ES256 only: the `kid` of `key`, put in every JWT header. */
-  kid?: string;
-  /** ES256 only: the keys that verify (the current one first), published in the JWKS. Empty under HS256. */
-  publicKeys: JwtPublicKey[];
+export type JwtConfig = SigningKeys & {
   expiresIn: number;
   issuer: string;
-}
+};
 
 export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' | 'mariadb'; url: string };
 
@@ -156,7 +143,7 @@ export class AppConfig {
   readonly loginLimits: { perIp: number; perUsername: number };
   /** Fastify's `trustProxy`: whether and whom to believe about X-Forwarded-For. */
   readonly trustProxy: boolean | number | string;
-  /** Shared login counters across instances; null: this instance's own counters only. */
+  /** Shared login counters and revocations across instances; null: this instance alone. */
   readonly redis: { url: string; keyPrefix: string } | null;
   readonly logLevel: string;
   /** Milliseconds a credential lookup is reused on this instance (0: every request asks the database). */
@@ -168,8 +155,13 @@ export class AppConfig {
 }
 
 export const JWT_ISSUER = 'voipbin-auth';
-const MIN_SECRET_BYTES = 32;
-const DATA_DIR = 'data';
+
+/** Where the development secret is kept: beside the SQLite file, else ./data. */
+function dataFolder(database: DatabaseConfig): string {
+  return database.type === 'sqlite' && database.path !== ':memory:'
+    ? dirname(database.path)
+    : resolve('data');
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -181,7 +173,7 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-export function parseDatabaseUrl(url: string): DatabaseConfig {
+function parseDatabaseUrl(url: string): DatabaseConfig {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     return { type: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
@@ -190,85 +182,6 @@ export function parseDatabaseUrl(url: string): DatabaseConfig {
     return { type: 'mariadb', url: `mysql://${url.slice('mariadb://'.length)}` };
   }
   return { type: 'mysql', url };
-}
-
-/**
- * A development convenience: without JWT_SECRET, one is generated once and kept (mode 0600) in
- * the data folder (the SQLite file's, else ./data), so tokens survive a restart. Production never
- * gets here.
- */
-function developmentSecret(database: DatabaseConfig): string {
-  const folder =
-    database.type === 'sqlite' && database.path !== ':memory:' ? dirname(database.path) : resolve(DATA_DIR);
-  const file = join(folder, 'jwt-secret');
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    mkdirSync(folder, { recursive: true });
-    const secret = randomBytes(48).toString('base64url');
-    try {
-      writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-      return secret;
-    } catch {
-      // Another process wrote it first: use theirs.
-      return readFileSync(file, 'utf8').trim();
-    }
-  }
-}
-
-const PEM_BLOCK = /-----BEGIN [A-Z ]+-----[\s\S]+?-----END [A-Z ]+-----/g;
-
-/** PEM blocks from a variable; `\n` written literally (as .env files and CI secrets often do) counts as a newline. */
-function pemBlocks(value: string): string[] {
-  return value.replace(/\\n/g, '\n').match(PEM_BLOCK) ?? [];
-}
-
-const isP256 = (key: KeyObject) =>
-  key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-
-/** The RFC 7638 JWK thumbprint of an EC public key. */
-export function jwkThumbprint(key: KeyObject): string {
-  const { crv, kty, x, y } = key.export({ format: 'jwk' });
-  return createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
-}
-
-/**
- * ES256 keys, or the problems with them. The messages name the variable but never quote it: it holds
- * a private key.
- */
-function es256Keys(
-  privatePem: string,
-  previousPems: string | undefined,
-  problems: string[],
-): { key: KeyObject; publicKeys: JwtPublicKey[] } | undefined {
-  let key: KeyObject | undefined;
-  try {
-    const blocks = pemBlocks(privatePem);
-    key = blocks.length === 1 ? createPrivateKey(blocks[0]) : undefined;
-  } catch {
-    key = undefined;
-  }
-  if (key === undefined || !isP256(key)) {
-    problems.push('JWT_PRIVATE_KEY must be one PEM EC P-256 (prime256v1) private key');
-    key = undefined;
-  }
-  const previous: KeyObject[] = [];
-  if (previousPems !== undefined) {
-    const blocks = pemBlocks(previousPems);
-    try {
-      previous.push(...blocks.map((pem) => createPublicKey(pem)));
-    } catch {
-      previous.length = 0;
-    }
-    if (blocks.length === 0 || previous.length !== blocks.length || !previous.every(isP256)) {
-      problems.push('JWT_PREVIOUS_PUBLIC_KEYS must be one or more PEM EC P-256 (prime256v1) public keys');
-    }
-  }
-  if (key === undefined || problems.length > 0) return undefined;
-  const publicKeys = [createPublicKey(key), ...previous].map((k) => ({ kid: jwkThumbprint(k), key: k }));
-  // The same key listed twice would publish one kid twice.
-  const unique = publicKeys.filter((k, i) => publicKeys.findIndex((o) => o.kid === k.kid) === i);
-  return { key, publicKeys: unique };
 }
 
 /** Validates the environment; throws a ConfigError naming every bad variable. */
@@ -307,18 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: vars.PORT,
     database,
     jwt: {
-      ...(es256 === undefined
-        ? {
-            algorithm: 'HS256' as const,
-            key: createSecretKey(Buffer.from(vars.JWT_SECRET ?? developmentSecret(database))),
-            publicKeys: [],
-          }
-        : {
-            algorithm: 'ES256' as const,
-            key: es256.key,
-            kid: es256.publicKeys[0].kid,
-            publicKeys: es256.publicKeys,
-          }),
+      ...(es256 ?? hs256Keys(vars.JWT_SECRET ?? developmentSecret(dataFolder(database)))),
       expiresIn: vars.JWT_EXPIRES_IN,
       issuer: JWT_ISSUER,
     },

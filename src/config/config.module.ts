@@ -1,9 +1,15 @@
-import { Global, Module } from '@nestjs/common';
-import { AppConfig, loadConfig } from './app-config.js';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AppConfig } from './app-config.js';
 
-@Global()
-@Module({
-  providers: [{ provide: AppConfig, useFactory: () => loadConfig() }],
-  exports: [AppConfig],
-})
-export class ConfigModule {}
+/** The configuration, loaded once by the entry point (main.ts, cli.ts, a test) and handed to every module. */
+@Module({})
+export class ConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      global: true,
+      providers: [{ provide: AppConfig, useValue: config }],
+      exports: [AppConfig],
+    };
+  }
+}

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal } from '../auth/auth.decorators.js';
-import type { Principal } from '../auth/principal.js';
+import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
+import type { Principal } from '../common/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
@@ -11,9 +11,10 @@ import {
   cannotDeleteSelf,
   cannotDemoteSelf,
   customerNotFound,
-  CustomersService,
   usernameTaken,
-} from './customers.service.js';
+  wrongOldPassword,
+} from './customers.errors.js';
+import { CustomersService } from './customers.service.js';
 import { CreateCustomerDto } from './dto/create-customer.dto.js';
 import { CustomerDto, CustomerPageDto } from './dto/customer.dto.js';
 import { ChangePasswordDto, UpdateCustomerDto, UpdateProfileDto } from './dto/update-customer.dto.js';
@@ -49,12 +50,7 @@ export class CustomerController {
   @Auth()
   @ApiOperation({ summary: "Change the caller's password (JWT only); every earlier JWT stops working" })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiErrors(
-    ApiError.invalidArgument([
-      { field: 'old_password', message: 'old_password is not the current password' },
-    ]),
-    ApiError.permissionDenied(),
-  )
+  @ApiErrors(wrongOldPassword(), ApiError.permissionDenied())
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
@@ -117,7 +113,7 @@ export class CustomersController {
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: UpdateCustomerDto,
   ): Promise<CustomerDto> {
-    return this.customers.updateByAdmin(principal, id, dto);
+    return this.customers.updateByAdmin(principal.customerId, id, dto);
   }
 
   @Delete(':id')
@@ -130,6 +126,6 @@ export class CustomersController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
   ): Promise<CustomerDto> {
-    return this.customers.remove(principal, id);
+    return this.customers.remove(principal.customerId, id);
   }
 }

@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { RedisModule } from '../redis/redis.module.js';
 import { Customer } from './customer.entity.js';
+import { CustomerRepository } from './customer.repository.js';
 import { CustomerController, CustomersController } from './customers.controller.js';
 import { CustomersService } from './customers.service.js';
+import { SuperAdminSeed } from './super-admin.seed.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Customer])],
+  imports: [TypeOrmModule.forFeature([Customer]), RedisModule],
   controllers: [CustomerController, CustomersController],
-  providers: [CustomersService],
-  exports: [CustomersService],
+  providers: [CustomerRepository, CustomersService, SuperAdminSeed],
+  exports: [CustomerRepository, CustomersService],
 })
 export class CustomersModule {}

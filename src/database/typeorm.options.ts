@@ -12,10 +12,10 @@ import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-Cre
  * A query that has not answered by then fails (503), and its connection is dropped: a database
  * that stops answering without closing the connection must not hang requests.
  */
-export const QUERY_TIMEOUT_MS = 5000;
+const QUERY_TIMEOUT_MS = 5000;
 
-export const ENTITIES = [Customer, AccessKey];
-export const MIGRATIONS = [InitialSchema1795897522357, CredentialLifecycle1795898488202];
+const ENTITIES = [Customer, AccessKey];
+const MIGRATIONS = [InitialSchema1795897522357, CredentialLifecycle1795898488202];
 
 /**
  * The only place database options are built: the app, ormconfig.ts and the tests all call it.

@@ -1,6 +1,5 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type AuthMethod = 'jwt' | 'accesskey' | 'none';
@@ -14,7 +13,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
  * paths; no credential or username ever becomes a label value.
  */
 @Injectable()
-export class MetricsService implements OnModuleInit {
+export class MetricsService {
   readonly registry = new Registry();
 
   private readonly requestDuration = new Histogram({
@@ -44,25 +43,20 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {
+  constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  onModuleInit(): void {
-    // The admin command runs the modules without an HTTP server: nothing to measure then.
-    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    if (!fastify) return;
-    fastify.addHook('onResponse', (req, reply, done) => {
-      this.requestDuration.observe(
-        {
-          method: METHODS.has(req.method) ? req.method : 'OTHER',
-          route: req.routeOptions.url ?? '(unmatched)',
-          status_code: reply.statusCode,
-        },
-        reply.elapsedTime / 1000,
-      );
-      done();
-    });
+  /** A request answered: its duration by method, route template and status. */
+  observeRequest(req: FastifyRequest, reply: FastifyReply): void {
+    this.requestDuration.observe(
+      {
+        method: METHODS.has(req.method) ? req.method : 'OTHER',
+        route: req.routeOptions.url ?? '(unmatched)',
+        status_code: reply.statusCode,
+      },
+      reply.elapsedTime / 1000,
+    );
   }
 
   recordAuthentication(method: AuthMethod, result: AuthResult): void {

@@ -44,7 +44,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     metrics.setRedisUp(false);
     this.client.on('ready', () => {
       metrics.setRedisUp(true);
-      if (this.warned) this.logger.log('Redis is back: login counters are shared again');
+      if (this.warned) this.logger.log('Redis is back: login counters and revocations are shared again');
       this.warned = false;
     });
     // Without an 'error' listener ioredis's errors would crash the process. One warning per outage,
@@ -87,7 +87,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     if (this.warned || this.closing) return;
     this.warned = true;
     this.logger.warn(
-      `Redis is unavailable (${why}): login throttling uses this instance's own counters until it returns`,
+      `Redis is unavailable (${why}): login counters are this instance's own, and cached credentials short-lived, until it returns`,
     );
   }
 }

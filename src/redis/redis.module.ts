@@ -1,12 +1,12 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RedisConnection } from './redis.connection.js';
+import { Revocations } from './revocations.js';
 
-/** The optional shared Redis (REDIS_URL): login counters now, other cross-instance state later. */
-@Global()
+/** The optional shared Redis (REDIS_URL): login counters, and revocations between instances. */
 @Module({
   imports: [MetricsModule],
-  providers: [RedisConnection],
-  exports: [RedisConnection],
+  providers: [RedisConnection, Revocations],
+  exports: [RedisConnection, Revocations],
 })
 export class RedisModule {}

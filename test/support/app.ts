@@ -7,10 +7,9 @@ import { AppModule } from '../../src/app.module.js';
 import { configureApp, createAdapter } from '../../src/app.setup.js';
 import { Clock } from '../../src/common/clock.js';
 import { AppConfig, loadConfig } from '../../src/config/app-config.js';
+import { TEST_ENV } from './env.js';
 
-export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
-export const ADMIN_USERNAME = 'admin';
-export const ADMIN_PASSWORD = 'admin-password-for-tests';
+export { ADMIN_PASSWORD, ADMIN_USERNAME, TEST_JWT_SECRET } from './env.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -20,7 +19,6 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots the real AppModule, as main.ts does, on the given database. */
 /** A clock the test moves by hand. */
 export class FakeClock extends Clock {
   private at = Date.now();
@@ -34,29 +32,20 @@ export class FakeClock extends Clock {
   }
 }
 
+/** Boots the real AppModule, as main.ts does, on the given database. */
 export async function startApp(
   databaseUrl: string,
   env: NodeJS.ProcessEnv = {},
   clock: Clock = new Clock(),
 ): Promise<TestApp> {
   const config = loadConfig({
+    ...TEST_ENV,
     DATABASE_URL: databaseUrl,
-    JWT_SECRET: TEST_JWT_SECRET,
-    ADMIN_USERNAME,
-    ADMIN_PASSWORD,
-    COOKIE_SECURE: 'false',
-    // Specs log in often from one address; the throttling spec sets its own limits.
-    LOGIN_LIMIT_PER_IP: '100000',
-    LOGIN_LIMIT_PER_USERNAME: '100000',
-    // The specs run with the credential cache on: every revocation must still be seen at once.
-    AUTH_CACHE_TTL: '10',
     // Request lines would drown the test output; the logging spec reads the built service's.
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(AppConfig)
-    .useValue(config)
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] })
     .overrideProvider(Clock)
     .useValue(clock)
     .compile();

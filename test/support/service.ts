@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, TEST_JWT_SECRET } from './app.js';
+import { TEST_ENV } from './env.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 
@@ -38,15 +38,9 @@ export class ServiceProcess {
     this.child = spawn(process.execPath, [MAIN], {
       env: {
         PATH: process.env.PATH,
+        ...TEST_ENV,
         PORT: String(port),
         DATABASE_URL: `sqlite:${this.databaseFile}`,
-        JWT_SECRET: TEST_JWT_SECRET,
-        ADMIN_USERNAME,
-        ADMIN_PASSWORD,
-        COOKIE_SECURE: 'false',
-        LOGIN_LIMIT_PER_IP: '100000',
-        LOGIN_LIMIT_PER_USERNAME: '100000',
-        AUTH_CACHE_TTL: '10',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,8 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsOptionalNotNull } from '../../common/optional.decorator.js';
 
-export const MIN_EXPIRE = 86400;
-export const MAX_EXPIRE = 315360000;
+const MIN_EXPIRE = 86400;
+const MAX_EXPIRE = 315360000;
 export const DEFAULT_EXPIRE = 31536000;
 
 export class CreateAccessKeyDto {

@@ -5,3 +5,6 @@ export interface Principal {
   via: 'jwt' | 'accesskey';
   accessKeyId?: string;
 }
+
+/** Why a credential was refused (the answer is the same 401 either way; metrics tell them apart). */
+export type AuthFailure = 'expired' | 'invalid';

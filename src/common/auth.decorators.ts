@@ -1,8 +1,8 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
-import { ApiError } from '../common/api-error.js';
-import { ApiErrors } from '../common/api-errors.decorator.js';
-import { DATABASE_UNAVAILABLE } from '../common/error-envelope.js';
+import { ApiError } from './api-error.js';
+import { ApiErrors } from './api-errors.decorator.js';
+import { DATABASE_UNAVAILABLE } from './error-envelope.js';
 import type { Principal } from './principal.js';
 
 export const IS_PUBLIC = 'auth:public';

@@ -1,0 +1,145 @@
+import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { generateAccessKeyToken, hashAccessKeyToken } from '../accesskeys/access-key-token.js';
+import type { AccessKeyRepository, KeyCredential } from '../accesskeys/access-key.repository.js';
+import type { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
+import { Clock } from '../common/clock.js';
+import { loadConfig } from '../config/app-config.js';
+import type { Customer } from '../customers/customer.entity.js';
+import type { CustomerRepository } from '../customers/customer.repository.js';
+import { AccessKeyStrategy } from './access-key.strategy.js';
+import { AuthService } from './auth.service.js';
+import { JwtTokens } from './jwt-tokens.js';
+
+const config = loadConfig({ JWT_SECRET: 'y'.repeat(32) });
+const live = { id: randomUUID(), username: 'alice', permission: 64, tokenGeneration: 2 } as Customer;
+
+/** An AuthService on repositories that find `customer` by id and `key` by its secret's hash. */
+function authWith(
+  customer: Customer | null,
+  key: { token: string; credential: KeyCredential } | null = null,
+) {
+  const asked: string[] = [];
+  const customers = {
+    findLive: (id: string) => {
+      asked.push(`customer:${id}`);
+      return Promise.resolve(customer?.id === id ? customer : null);
+    },
+  } as unknown as CustomerRepository;
+  const keys = {
+    findCredential: (hash: string) => {
+      asked.push(`key:${hash}`);
+      return Promise.resolve(key !== null && hashAccessKeyToken(key.token) === hash ? key.credential : null);
+    },
+  } as unknown as AccessKeyRepository;
+  const recorder = { record: () => false } as unknown as LastUsedRecorder;
+  const auth = new AuthService(customers, keys, recorder, new JwtTokens(config), new Clock());
+  return { auth, asked };
+}
+
+const keyOf = (overrides: Partial<KeyCredential> = {}) => ({
+  token: generateAccessKeyToken(),
+  credential: {
+    id: randomUUID(),
+    customerId: live.id,
+    username: live.username,
+    permission: live.permission,
+    previous: false,
+    tmExpire: new Date(Date.now() + 60_000),
+    tmPreviousExpire: null,
+    tmLastUsed: null,
+    ...overrides,
+  },
+});
+
+describe('AuthService.validateJwt', () => {
+  const exp = Math.floor(Date.now() / 1000) + 60;
+
+  it("resolves a live customer to a JWT principal with its current permission, and the token's exp", async () => {
+    const { auth } = authWith(live);
+    await expect(auth.validateJwt({ sub: live.id, exp, gen: 2 })).resolves.toEqual({
+      principal: { customerId: live.id, permission: 64, via: 'jwt' },
+      username: 'alice',
+      exp,
+    });
+  });
+
+  it('refuses a customer that is gone, and a token issued before the last password change', async () => {
+    await expect(authWith(null).auth.validateJwt({ sub: live.id, exp, gen: 2 })).resolves.toBe('invalid');
+    await expect(authWith(live).auth.validateJwt({ sub: live.id, exp, gen: 1 })).resolves.toBe('invalid');
+  });
+
+  it('reads the token itself through JwtTokens for a credential of kind jwt, before any lookup', async () => {
+    const { auth, asked } = authWith(live);
+    await expect(auth.validate({ kind: 'jwt', value: 'not.a.jwt' })).resolves.toBe('invalid');
+    expect(asked).toEqual([]);
+    const token = new JwtTokens(config).sign(live);
+    await expect(auth.validate({ kind: 'jwt', value: token })).resolves.toMatchObject({
+      principal: { customerId: live.id, via: 'jwt' },
+    });
+  });
+});
+
+describe('AuthService.validateAccessKey', () => {
+  it('refuses a bad checksum or a bad shape before any lookup', async () => {
+    const { auth, asked } = authWith(live, keyOf());
+    const token = generateAccessKeyToken();
+    const bad = token.slice(0, -1) + (token.endsWith('0') ? '1' : '0');
+    await expect(auth.validateAccessKey(bad)).resolves.toBe('invalid');
+    await expect(auth.validateAccessKey('vb_short')).resolves.toBe('invalid');
+    expect(asked).toEqual([]);
+  });
+
+  it("makes a key act as its customer's admin, until its expiry", async () => {
+    const key = keyOf();
+    const { auth, asked } = authWith(live, key);
+    await expect(auth.validateAccessKey(key.token)).resolves.toEqual({
+      principal: {
+        customerId: live.id,
+        permission: 64 | 32,
+        via: 'accesskey',
+        accessKeyId: key.credential.id,
+      },
+      username: 'alice',
+      exp: Math.floor(key.credential.tmExpire.getTime() / 1000),
+    });
+    expect(asked).toEqual([`key:${hashAccessKeyToken(key.token)}`]);
+  });
+
+  it('refuses a key the lookup does not find (unknown, deleted, or its customer deleted)', async () => {
+    await expect(authWith(live).auth.validateAccessKey(generateAccessKeyToken())).resolves.toBe('invalid');
+  });
+
+  it('calls an expired key expired, and a secret from before a roll once its grace is over', async () => {
+    const expired = keyOf({ tmExpire: new Date(Date.now() - 1) });
+    await expect(authWith(live, expired).auth.validateAccessKey(expired.token)).resolves.toBe('expired');
+    const graceOver = keyOf({ previous: true, tmPreviousExpire: new Date(Date.now() - 1) });
+    await expect(authWith(live, graceOver).auth.validateAccessKey(graceOver.token)).resolves.toBe('expired');
+    const inGrace = keyOf({ previous: true, tmPreviousExpire: new Date(Date.now() + 30_000) });
+    await expect(authWith(live, inGrace).auth.validateAccessKey(inGrace.token)).resolves.toMatchObject({
+      principal: { accessKeyId: inGrace.credential.id },
+      exp: Math.floor(inGrace.credential.tmPreviousExpire!.getTime() / 1000),
+    });
+  });
+
+  it('AccessKeyStrategy leaves a JWT unlooked-up, and gives the guard the reason of a refusal', async () => {
+    const key = keyOf();
+    const { auth, asked } = authWith(live, key);
+    const strategy = new AccessKeyStrategy(auth);
+    const req = (query: Record<string, string>, authorization?: string) =>
+      ({ headers: authorization ? { authorization } : {}, query, cookies: {} }) as unknown as FastifyRequest;
+    await expect(strategy.validate(req({ token: 'eyJ.a.b' }))).resolves.toEqual([
+      false,
+      { reason: 'invalid' },
+    ]);
+    await expect(strategy.validate(req({}, 'Bearer eyJ.a.b'))).resolves.toEqual([
+      false,
+      { reason: 'invalid' },
+    ]);
+    expect(asked).toEqual([]);
+    await expect(strategy.validate(req({ accesskey: key.token }))).resolves.toMatchObject({
+      via: 'accesskey',
+    });
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { loadConfig } from '../config/app-config.js';
+import type { Customer } from '../customers/customer.entity.js';
+import { JwtTokens } from './jwt-tokens.js';
+
+const SECRET = 'y'.repeat(32);
+const customer = { id: randomUUID(), username: 'alice', name: 'Alice', permission: 32, tokenGeneration: 3 };
+
+describe('JwtTokens', () => {
+  const tokens = new JwtTokens(loadConfig({ JWT_SECRET: SECRET }));
+
+  it('signs what it verifies, with the customer claims and its token generation', () => {
+    const verified = tokens.verify(tokens.sign(customer as Customer));
+    expect(verified).toEqual({ sub: customer.id, exp: expect.any(Number), gen: 3 });
+  });
+
+  it('tells an expired token from an invalid one, and refuses a token without exp or with a non-UUID sub', () => {
+    const sign = (claims: object, options: jwt.SignOptions = {}) =>
+      jwt.sign(claims, SECRET, { algorithm: 'HS256', issuer: 'voipbin-auth', ...options });
+    expect(tokens.verify(sign({ sub: customer.id, exp: Math.floor(Date.now() / 1000) - 10 }))).toBe(
+      'expired',
+    );
+    expect(tokens.verify(sign({ sub: customer.id }))).toBe('invalid');
+    expect(tokens.verify(sign({ sub: 'admin' }, { expiresIn: 60 }))).toBe('invalid');
+    expect(tokens.verify(sign({ sub: customer.id }, { expiresIn: 60, issuer: 'someone-else' }))).toBe(
+      'invalid',
+    );
+    expect(tokens.verify(sign({ sub: customer.id }, { expiresIn: 60, algorithm: 'HS512' }))).toBe('invalid');
+    expect(tokens.verify('garbage')).toBe('invalid');
+  });
+
+  it('remembers a verified token until it expires, never one already expired', () => {
+    const now = Date.now();
+    const soon = { sub: customer.id, exp: Math.floor(now / 1000) + 2, gen: 0 };
+    const old = { sub: customer.id, exp: Math.floor(now / 1000) - 1, gen: 0 };
+    expect(tokens.known('soon')).toBeUndefined();
+    tokens.accept('soon', soon);
+    tokens.accept('old', old);
+    expect(tokens.known('soon')).toEqual(soon);
+    expect(tokens.known('old')).toBeUndefined();
+    // Past its exp, whatever the memo's own clock says.
+    expect(tokens.known('soon', now + 3_000)).toBeUndefined();
+    expect(tokens.accept('no exp', { sub: customer.id })).toBeNull();
+    expect(tokens.known('no exp')).toBeUndefined();
+  });
+
+  it('under ES256, verifies with the key the kid names and publishes the public keys only', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const es256 = new JwtTokens(
+      loadConfig({ JWT_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }),
+    );
+    const token = es256.sign(customer as Customer);
+    expect(jwt.decode(token, { complete: true })?.header).toMatchObject({
+      alg: 'ES256',
+      kid: es256.jwks.keys[0].kid,
+    });
+    expect(es256.verify(token)).toMatchObject({ sub: customer.id });
+    expect(es256.jwks.keys).toEqual([
+      expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' }),
+    ]);
+    expect(JSON.stringify(es256.jwks)).not.toMatch(/"d"/);
+    expect(tokens.jwks).toEqual({ keys: [] });
+  });
+});

@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
+import { ReadThroughCache } from '../common/read-through-cache.js';
+import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
+import { isUniqueViolation } from '../common/database-errors.js';
+import { Revocations } from '../redis/revocations.js';
+import { Customer } from './customer.entity.js';
+
+/** What a customer's answer shows. */
+export type CustomerProfile = Pick<
+  Customer,
+  'id' | 'username' | 'name' | 'detail' | 'permission' | 'tmCreate' | 'tmUpdate' | 'tmDelete'
+>;
+
+/** A change to a live customer; a new password hash also starts a new token generation. */
+export type CustomerChanges = Partial<Pick<Customer, 'name' | 'detail' | 'permission' | 'passwordHash'>> & {
+  tmUpdate: Date;
+};
+
+/** Customers are fewer than keys, and larger (a `detail` may hold 4 KiB). */
+const CACHED_CUSTOMERS = 5_000;
+
+const PROFILES = `SELECT id, username, name, detail, permission, tm_create, tm_update, tm_delete
+  FROM customers WHERE tm_delete IS NULL`;
+
+interface ProfileRow {
+  id: string;
+  username: string;
+  name: string;
+  detail: string;
+  permission: number | string;
+  tm_create: Date | string;
+  tm_update: Date | string | null;
+  tm_delete: Date | string | null;
+}
+
+/**
+ * Every query of customers. The live customer behind a credential is asked for on every
+ * authenticated request: it is kept in a cache (AUTH_CACHE_TTL) that every write here revokes, on
+ * this instance and, through Revocations, on the others.
+ */
+@Injectable()
+export class CustomerRepository {
+  private readonly cache: ReadThroughCache<Customer>;
+
+  constructor(
+    @InjectRepository(Customer) private readonly customers: Repository<Customer>,
+    private readonly revocations: Revocations,
+  ) {
+    this.cache = new ReadThroughCache(CACHED_CUSTOMERS, () => revocations.cacheTtlMs());
+    revocations.listen((revoked) => {
+      if (revoked === 'all') this.cache.clear();
+      else if (revoked.kind === 'customer') this.cache.delete(revoked.id);
+    });
+  }
+
+  /** The live customer with this id, without its password hash. */
+  findLive(id: string): Customer | Promise<Customer | null> {
+    return this.cache.get(id, () => this.customers.findOneBy({ id, tmDelete: IsNull() }));
+  }
+
+  /** The live customer with this id or (lower-case) username, with its password hash: the one query that reads it. */
+  findWithPasswordHash(by: { id: string } | { username: string }): Promise<Customer | null> {
+    const [column, value] = 'id' in by ? ['id', by.id] : ['username', by.username];
+    return this.customers
+      .createQueryBuilder('c')
+      .addSelect('c.passwordHash')
+      .where(`c.${column} = :value AND c.tm_delete IS NULL`, { value })
+      .getOne();
+  }
+
+  async list(page: PageRequest): Promise<Page<CustomerProfile>> {
+    const rows: ProfileRow[] = await this.customers.query(...newestFirst(PROFILES, [], page));
+    return pageOf(rows.map(fromProfileRow), page);
+  }
+
+  /** False when a live customer already has this username. */
+  async insert(customer: Customer): Promise<boolean> {
+    try {
+      await this.customers.insert(customer);
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  /** False when no live customer has this id. */
+  async update(id: string, changes: CustomerChanges): Promise<boolean> {
+    const { affected } = await this.customers
+      .createQueryBuilder()
+      .update()
+      // A new password starts a new token generation: every earlier JWT is refused from now on.
+      .set(
+        changes.passwordHash === undefined
+          ? changes
+          : { ...changes, tokenGeneration: () => 'token_generation + 1' },
+      )
+      .where('id = :id AND tm_delete IS NULL', { id })
+      .execute();
+    if (!affected) return false;
+    await this.revocations.publish({ kind: 'customer', id });
+    return true;
+  }
+
+  /** Soft delete; false when no live customer has this id. */
+  async softDelete(id: string, at: Date): Promise<boolean> {
+    const { affected } = await this.customers.update(
+      { id, tmDelete: IsNull() },
+      // `live: null` frees the username for a new customer (see the unique index).
+      { tmDelete: at, tmUpdate: at, live: null },
+    );
+    if (!affected) return false;
+    await this.revocations.publish({ kind: 'customer', id });
+    return true;
+  }
+
+  /** A customer, live or deleted (the answer to a delete). */
+  findAny(id: string): Promise<Customer> {
+    return this.customers.findOneByOrFail({ id });
+  }
+
+  /** Whether the database holds any customer at all, deleted ones included. */
+  any(): Promise<boolean> {
+    return this.customers.exists();
+  }
+}
+
+function fromProfileRow(row: ProfileRow): CustomerProfile {
+  return {
+    id: row.id,
+    username: row.username,
+    name: row.name,
+    detail: row.detail,
+    permission: Number(row.permission),
+    tmCreate: fromSqlDatetime(row.tm_create),
+    tmUpdate: fromSqlDatetimeOrNull(row.tm_update),
+    tmDelete: fromSqlDatetimeOrNull(row.tm_delete),
+  };
+}

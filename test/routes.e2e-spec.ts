@@ -1,0 +1,290 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { Customer, Permission } from '../src/customers/customer.entity.js';
+import { login, startApp, type TestApp } from './support/app.js';
+import { DATABASES } from './support/databases.js';
+import { insertAccessKey, insertCustomer, PASSWORD } from './support/factories.js';
+
+/**
+ * The auth matrix of every protected route: no credential 401, each credential kind of a caller
+ * that may call it 2xx, of one that may not 403, another customer's id 404, a bad id or body 400.
+ */
+type Caller = 'admin' | 'manager' | 'superAdmin';
+type Kind = 'bearer jwt' | '?token=' | 'cookie' | 'bearer key' | '?accesskey=';
+const KINDS: Kind[] = ['bearer jwt', '?token=', 'cookie', 'bearer key', '?accesskey='];
+const JWT_KINDS: Kind[] = ['bearer jwt', '?token=', 'cookie'];
+
+interface Target {
+  path: string;
+  body?: object;
+}
+
+interface Route {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** As the OpenAPI document names it. */
+  path: string;
+  /**
+   * The permission bits of which a caller needs one (none: any caller), and the kinds of credential
+   * that may call it; every other authenticated caller gets 403. A key acts as its customer's admin.
+   */
+  needs?: number;
+  kinds?: Kind[];
+  /** A fresh target of the caller's own (a delete or roll uses it up). */
+  target: (c: Context, caller: CallerState) => Promise<Target>;
+  /** Another customer's object: the same 404 as a missing one. */
+  foreign?: (c: Context) => Promise<Target>;
+  badId?: Target;
+  badBody?: (c: Context, caller: CallerState) => Promise<Target>;
+}
+
+interface CallerState {
+  customer: Customer;
+  jwt: string;
+  key: string;
+}
+
+interface Context {
+  t: TestApp;
+  callers: Record<Caller, CallerState>;
+  stranger: Customer;
+}
+
+const keyOf = async (c: Context, owner: Customer) => (await insertAccessKey(c.t.ds, owner.id)).key.id;
+const keyPath =
+  (suffix = '') =>
+  async (c: Context, caller: CallerState) => ({
+    path: `/v1.0/accesskeys/${await keyOf(c, caller.customer)}${suffix}`,
+  });
+const strangerKey =
+  (suffix = '') =>
+  async (c: Context) => ({
+    path: `/v1.0/accesskeys/${await keyOf(c, c.stranger)}${suffix}`,
+  });
+const freshCustomer = async (c: Context) =>
+  `/v1.0/customers/${(await insertCustomer(c.t.ds, { username: `c-${randomUUID().slice(0, 8)}` })).id}`;
+const NOT_A_UUID = 'not-a-uuid';
+const ADMINS = Permission.CustomerAdmin | Permission.ProjectSuperAdmin;
+const SUPER_ADMINS = Permission.ProjectSuperAdmin;
+const CALLERS: Caller[] = ['admin', 'manager', 'superAdmin'];
+
+const ROUTES: Route[] = [
+  {
+    method: 'post',
+    path: '/v1.0/accesskeys',
+    needs: ADMINS,
+    target: async () => ({ path: '/v1.0/accesskeys', body: { name: 'matrix' } }),
+    badBody: async () => ({ path: '/v1.0/accesskeys', body: { expire: 'soon' } }),
+  },
+  {
+    method: 'get',
+    path: '/v1.0/accesskeys',
+    needs: ADMINS,
+    target: async () => ({ path: '/v1.0/accesskeys' }),
+    badBody: async () => ({ path: '/v1.0/accesskeys?page_size=zero' }),
+  },
+  {
+    method: 'get',
+    path: '/v1.0/accesskeys/{id}',
+    needs: ADMINS,
+    target: keyPath(),
+    foreign: strangerKey(),
+    badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}` },
+  },
+  {
+    method: 'put',
+    path: '/v1.0/accesskeys/{id}',
+    needs: ADMINS,
+    target: async (c, caller) => ({ ...(await keyPath()(c, caller)), body: { name: 'renamed' } }),
+    foreign: async (c) => ({ ...(await strangerKey()(c)), body: { name: 'renamed' } }),
+    badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}`, body: { name: 'renamed' } },
+    badBody: async (c, caller) => ({ ...(await keyPath()(c, caller)), body: { name: 5 } }),
+  },
+  {
+    method: 'delete',
+    path: '/v1.0/accesskeys/{id}',
+    needs: ADMINS,
+    target: keyPath(),
+    foreign: strangerKey(),
+    badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}` },
+  },
+  {
+    method: 'post',
+    path: '/v1.0/accesskeys/{id}/roll',
+    needs: ADMINS,
+    target: async (c, caller) => ({ ...(await keyPath('/roll')(c, caller)), body: { grace: 0 } }),
+    foreign: async (c) => ({ ...(await strangerKey('/roll')(c)), body: {} }),
+    badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}/roll`, body: {} },
+    badBody: async (c, caller) => ({ ...(await keyPath('/roll')(c, caller)), body: { grace: -1 } }),
+  },
+  {
+    method: 'get',
+    path: '/v1.0/customer',
+    target: async () => ({ path: '/v1.0/customer' }),
+  },
+  {
+    method: 'put',
+    path: '/v1.0/customer',
+    target: async () => ({ path: '/v1.0/customer', body: { detail: 'matrix' } }),
+    badBody: async () => ({ path: '/v1.0/customer', body: { permission: 1 } }),
+  },
+  {
+    method: 'put',
+    path: '/v1.0/customer/password',
+    // A leaked key must not be enough to take the account over.
+    kinds: JWT_KINDS,
+    // Changing the password to itself: the caller's JWTs are revoked, so each call gets a new one.
+    target: async () => ({
+      path: '/v1.0/customer/password',
+      body: { old_password: PASSWORD, new_password: PASSWORD },
+    }),
+    badBody: async () => ({ path: '/v1.0/customer/password', body: { new_password: 'short' } }),
+  },
+  {
+    method: 'post',
+    path: '/v1.0/customers',
+    needs: SUPER_ADMINS,
+    target: async () => ({
+      path: '/v1.0/customers',
+      body: { username: `m-${randomUUID().slice(0, 8)}`, password: 'a long password' },
+    }),
+    badBody: async () => ({ path: '/v1.0/customers', body: { username: 'x' } }),
+  },
+  {
+    method: 'get',
+    path: '/v1.0/customers',
+    needs: SUPER_ADMINS,
+    target: async () => ({ path: '/v1.0/customers' }),
+    badBody: async () => ({ path: '/v1.0/customers?page_size=-1' }),
+  },
+  {
+    method: 'get',
+    path: '/v1.0/customers/{id}',
+    needs: SUPER_ADMINS,
+    target: async (c) => ({ path: await freshCustomer(c) }),
+    foreign: async () => ({ path: `/v1.0/customers/${randomUUID()}` }),
+    badId: { path: `/v1.0/customers/${NOT_A_UUID}` },
+  },
+  {
+    method: 'put',
+    path: '/v1.0/customers/{id}',
+    needs: SUPER_ADMINS,
+    target: async (c) => ({ path: await freshCustomer(c), body: { name: 'matrix' } }),
+    foreign: async () => ({ path: `/v1.0/customers/${randomUUID()}`, body: { name: 'matrix' } }),
+    badId: { path: `/v1.0/customers/${NOT_A_UUID}`, body: { name: 'matrix' } },
+    badBody: async (c) => ({ path: await freshCustomer(c), body: { permission: 2 } }),
+  },
+  {
+    method: 'delete',
+    path: '/v1.0/customers/{id}',
+    needs: SUPER_ADMINS,
+    target: async (c) => ({ path: await freshCustomer(c) }),
+    foreign: async () => ({ path: `/v1.0/customers/${randomUUID()}` }),
+    badId: { path: `/v1.0/customers/${NOT_A_UUID}` },
+  },
+  {
+    method: 'post',
+    path: '/auth/introspect',
+    needs: SUPER_ADMINS,
+    target: async (c) => ({ path: '/auth/introspect', body: { token: c.callers.admin.key } }),
+    badBody: async () => ({ path: '/auth/introspect', body: { token: 5 } }),
+  },
+];
+
+/** Sends `target` with `caller`'s credential of `kind`, or none. */
+function send(c: Context, route: Route, target: Target, caller?: CallerState, kind?: Kind) {
+  const query: Record<string, string> = {};
+  let req = request(c.t.http)[route.method](target.path);
+  if (caller && kind === 'bearer jwt') req = req.set('authorization', `Bearer ${caller.jwt}`);
+  if (caller && kind === 'bearer key') req = req.set('authorization', `Bearer ${caller.key}`);
+  if (caller && kind === 'cookie') req = req.set('cookie', `token=${caller.jwt}`);
+  if (caller && kind === '?token=') query.token = caller.jwt;
+  if (caller && kind === '?accesskey=') query.accesskey = caller.key;
+  req = req.query(query);
+  return target.body === undefined ? req : req.send(target.body);
+}
+
+describe.each(DATABASES)('the auth matrix of every route on $name', (database) => {
+  const c = {} as Context;
+
+  beforeAll(async () => {
+    c.t = await startApp(await database.prepare('routes'));
+    const make = async (permission: number): Promise<CallerState> => {
+      const customer = await insertCustomer(c.t.ds, { permission });
+      const { token: key } = await insertAccessKey(c.t.ds, customer.id);
+      return { customer, jwt: await login(c.t.http, customer.username, PASSWORD), key };
+    };
+    c.callers = {
+      admin: await make(Permission.CustomerAdmin),
+      manager: await make(Permission.CustomerManager),
+      superAdmin: await make(Permission.ProjectSuperAdmin | Permission.CustomerAdmin),
+    };
+    c.stranger = await insertCustomer(c.t.ds);
+  });
+  afterAll(() => c.t.close());
+
+  it('covers every protected operation of the OpenAPI document', async () => {
+    const doc = (await request(c.t.http).get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    };
+    const protectedOps = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => (op.security ?? []).length > 0)
+        .map(([method]) => `${method} ${path}`),
+    );
+    expect(protectedOps.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  describe.each(ROUTES.map((route) => [`${route.method.toUpperCase()} ${route.path}`, route] as const))(
+    '%s',
+    (_name, route) => {
+      it('answers 401 AUTHENTICATION_REQUIRED without a credential', async () => {
+        const res = await send(c, route, await route.target(c, c.callers.admin));
+        expect(res.status).toBe(401);
+        expect(res.body.error.reason).toBe('AUTHENTICATION_REQUIRED');
+      });
+
+      it('answers 2xx to each kind of credential of a caller that may, and 403 to the others', async () => {
+        for (const caller of CALLERS) {
+          for (const kind of KINDS) {
+            const state = c.callers[caller];
+            const res = await send(c, route, await route.target(c, state), state, kind);
+            const permission =
+              state.customer.permission | (JWT_KINDS.includes(kind) ? 0 : Permission.CustomerAdmin);
+            const may =
+              (route.kinds ?? KINDS).includes(kind) &&
+              (route.needs === undefined || (permission & route.needs) !== 0);
+            expect([caller, kind, res.status]).toEqual([caller, kind, may ? 200 : 403]);
+            if (route.path === '/v1.0/customer/password' && may) {
+              state.jwt = await login(c.t.http, state.customer.username, PASSWORD);
+            }
+          }
+        }
+      });
+
+      if (route.foreign) {
+        it("answers 404 for another customer's object, as for a missing one", async () => {
+          const res = await send(c, route, await route.foreign!(c), c.callers.superAdmin, 'bearer jwt');
+          expect(res.status).toBe(404);
+        });
+      }
+
+      if (route.badId) {
+        it('answers 400 INVALID_ID for an id that is not a UUID', async () => {
+          const res = await send(c, route, route.badId!, c.callers.superAdmin, 'bearer jwt');
+          expect(res.status).toBe(400);
+          expect(res.body.error.reason).toBe('INVALID_ID');
+        });
+      }
+
+      if (route.badBody) {
+        it('answers 400 with details for a bad body or query', async () => {
+          const state = c.callers.superAdmin;
+          const res = await send(c, route, await route.badBody!(c, state), state, 'bearer jwt');
+          expect(res.status).toBe(400);
+          expect(res.body.error.details.length).toBeGreaterThan(0);
+        });
+      }
+    },
+  );
+});

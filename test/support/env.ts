@@ -1,0 +1,20 @@
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+export const ADMIN_USERNAME = 'admin';
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+/**
+ * The configuration every spec's service runs with (in the test process or as a child process),
+ * unless the spec sets its own. `TEST_AUTH_CACHE_TTL` chooses the credential cache: on (10 s) by
+ * default, so every revocation spec exercises it; CI runs the specs once more with the production
+ * default, 0.
+ */
+export const TEST_ENV: Readonly<Record<string, string>> = {
+  JWT_SECRET: TEST_JWT_SECRET,
+  ADMIN_USERNAME,
+  ADMIN_PASSWORD,
+  COOKIE_SECURE: 'false',
+  // Specs log in often from one address; the throttling spec sets its own limits.
+  LOGIN_LIMIT_PER_IP: '100000',
+  LOGIN_LIMIT_PER_USERNAME: '100000',
+  AUTH_CACHE_TTL: process.env.TEST_AUTH_CACHE_TTL ?? '10',
+};
