@@ -1,9 +1,17 @@
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
-import { ApiError } from './common/api-error.js';
-import { ConfigError, loadConfig } from './config/app-config.js';
-import { CustomersService } from './customers/customers.service.js';
+import { unsupportedNode } from './config/runtime.js';
+
+// Before the rest is loaded, as in main.ts.
+const tooOld = unsupportedNode();
+if (tooOld) {
+  console.error(tooOld);
+  process.exit(1);
+}
+await import('reflect-metadata');
+const { NestFactory } = await import('@nestjs/core');
+const { AppModule } = await import('./app.module.js');
+const { ApiError } = await import('./common/api-error.js');
+const { ConfigError, loadConfig } = await import('./config/app-config.js');
+const { CustomersService } = await import('./customers/customers.service.js');
 
 const USAGE = 'usage: npm run admin -- reset-password <username>';
 

@@ -1,10 +1,20 @@
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module.js';
-import { configureApp, createAdapter } from './app.setup.js';
-import { AppConfig, ConfigError, loadConfig } from './config/app-config.js';
+import type { AppConfig } from './config/app-config.js';
+import { unsupportedNode } from './config/runtime.js';
+
+// Before the rest is loaded: on an older Node the imports themselves fail (a missing export, a
+// require() of an ES module) with an error that names neither version.
+const tooOld = unsupportedNode();
+if (tooOld) {
+  console.error(tooOld);
+  process.exit(1);
+}
+await import('reflect-metadata');
+const { NestFactory } = await import('@nestjs/core');
+const { Logger } = await import('nestjs-pino');
+const { AppModule } = await import('./app.module.js');
+const { configureApp, createAdapter } = await import('./app.setup.js');
+const { ConfigError, loadConfig } = await import('./config/app-config.js');
 
 /** A shutdown that has not finished by then is cut short (orchestrators kill soon after anyway). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
