@@ -20,7 +20,8 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
   private pending = new Map<string, Date>();
   /** The last use this instance marked of each key, so that a use within the minute marks nothing. */
   private readonly marked = new LRUCache<string, Date>({ max: MAX_KEYS });
-  private readonly timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS).unref();
+  private timer = this.schedule();
+  private stopped = false;
 
   constructor(private readonly keys: AccessKeyRepository) {}
 
@@ -36,8 +37,9 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
     return true;
   }
 
-  /** Writes every waiting mark; marks that fail to write wait for the next flush. */
+  /** Writes every waiting mark; marks that fail to write wait for the next flush, an interval later. */
   async flush(): Promise<void> {
+    clearTimeout(this.timer);
     const batch = this.pending;
     this.pending = new Map();
     for (const [id, at] of batch) {
@@ -48,10 +50,15 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
         if (!this.pending.has(id)) this.pending.set(id, at);
       }
     }
+    if (!this.stopped) this.timer = this.schedule();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopped = true;
     await this.flush();
+  }
+
+  private schedule(): NodeJS.Timeout {
+    return setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS).unref();
   }
 }
