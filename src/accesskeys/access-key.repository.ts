@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { IsNull, Repository, type QueryDeepPartialEntity } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
+import { transaction } from '../database/transaction.js';
 import { Revocations } from '../redis/revocations.js';
 import { AccessKey } from './access-key.entity.js';
 
@@ -26,11 +27,8 @@ export interface KeyCredential {
 /** What a key's owner may change of it. */
 export type KeyChanges = Pick<Partial<AccessKey>, 'name' | 'detail'> & { tmUpdate: Date };
 
-/** A new secret for a key, replacing the one that was read. */
-export type SecretChange = Pick<
-  AccessKey,
-  'tokenHash' | 'tokenPrefix' | 'previousTokenHash' | 'tmPreviousExpire' | 'tmUpdate'
->;
+/** A new secret for a key; `tmPreviousExpire` null kills the current one at once. */
+export type NewSecret = Pick<AccessKey, 'tokenHash' | 'tokenPrefix' | 'tmPreviousExpire' | 'tmUpdate'>;
 
 /** Enough for every client of a busy instance; an entry is a few hundred bytes. */
 const CACHED_KEYS = 10_000;
@@ -112,69 +110,63 @@ export class AccessKeyRepository {
     return this.keys.findOneBy({ id, customerId, tmDelete: IsNull() });
   }
 
-  /** A key, live or deleted (the answer to a delete or a roll). */
-  findAny(customerId: string, id: string): Promise<AccessKey> {
-    return this.keys.findOneByOrFail({ id, customerId });
-  }
-
   async insert(key: AccessKey): Promise<void> {
-    await this.keys.insert(key);
+    await transaction(this.keys.manager.dataSource, (m) => m.insert(AccessKey, key));
   }
 
-  /** False when the customer has no live key with this id. */
-  async update(customerId: string, id: string, changes: KeyChanges): Promise<boolean> {
-    const { affected } = await this.keys.update({ id, customerId, tmDelete: IsNull() }, changes);
-    return Boolean(affected);
+  /** The key as this change left it; null when the customer has no live key with this id. */
+  update(customerId: string, id: string, changes: KeyChanges): Promise<ShownKey | null> {
+    return this.change(customerId, id, changes);
   }
 
-  /** Soft delete; false when the customer has no live key with this id. */
-  async softDelete(customerId: string, id: string, at: Date): Promise<boolean> {
-    const { affected } = await this.keys.update(
-      { id, customerId, tmDelete: IsNull() },
-      { tmDelete: at, tmUpdate: at },
-    );
-    if (!affected) return false;
-    await this.revocations.publish({ kind: 'key', id });
-    return true;
-  }
-
-  /** The hash of a live key's current secret, or null. */
-  async secretHash(customerId: string, id: string): Promise<string | null> {
-    const key = await this.keys.findOne({
-      where: { id, customerId, tmDelete: IsNull() },
-      select: { id: true, tokenHash: true },
-    });
-    return key?.tokenHash ?? null;
+  /** Soft delete: the key as deleted; null when the customer has no live key with this id. */
+  async softDelete(customerId: string, id: string, at: Date): Promise<ShownKey | null> {
+    const deleted = await this.change(customerId, id, { tmDelete: at, tmUpdate: at });
+    if (deleted !== null) await this.revocations.publish({ kind: 'key', id });
+    return deleted;
   }
 
   /**
-   * Gives a live key a new secret, only if its current secret is still `expectedHash` (nobody rolled
-   * or deleted it meanwhile); false otherwise.
+   * Gives a live key a new secret; the current one becomes the previous secret, good until
+   * `tmPreviousExpire` (or dies now when that is null). The key as rolled; null when the customer
+   * has no live key with this id.
    */
-  async replaceSecret(
-    customerId: string,
-    id: string,
-    expectedHash: string,
-    change: SecretChange,
-  ): Promise<boolean> {
-    const { affected } = await this.keys.update(
-      { id, customerId, tmDelete: IsNull(), tokenHash: expectedHash },
-      change,
-    );
-    if (!affected) return false;
-    await this.revocations.publish({ kind: 'key', id });
-    return true;
+  async roll(customerId: string, id: string, secret: NewSecret): Promise<ShownKey | null> {
+    const rolled = await this.change(customerId, id, {
+      // First: MySQL assigns left to right, so a later `token_hash` would already be the new one.
+      previousTokenHash: secret.tmPreviousExpire === null ? null : () => 'token_hash',
+      tmPreviousExpire: secret.tmPreviousExpire,
+      tokenHash: secret.tokenHash,
+      tokenPrefix: secret.tokenPrefix,
+      tmUpdate: secret.tmUpdate,
+    });
+    if (rolled !== null) await this.revocations.publish({ kind: 'key', id });
+    return rolled;
   }
 
   /** Records a use; never moves `tm_last_used` backwards. */
   async markUsed(id: string, at: Date): Promise<void> {
-    await this.keys
-      .createQueryBuilder()
-      .update()
-      .set({ tmLastUsed: at })
-      .where('id = :id', { id })
-      .andWhere('(tm_last_used IS NULL OR tm_last_used < :at)', { at })
-      .execute();
+    await transaction(this.keys.manager.dataSource, (m) =>
+      m
+        .createQueryBuilder()
+        .update(AccessKey)
+        .set({ tmLastUsed: at })
+        .where('id = :id', { id })
+        .andWhere('(tm_last_used IS NULL OR tm_last_used < :at)', { at })
+        .execute(),
+    );
+  }
+
+  /** Changes a live key and reads it back in the same transaction, so the answer is this change's. */
+  private change(
+    customerId: string,
+    id: string,
+    changes: QueryDeepPartialEntity<AccessKey>,
+  ): Promise<ShownKey | null> {
+    return transaction(this.keys.manager.dataSource, async (m) => {
+      const { affected } = await m.update(AccessKey, { id, customerId, tmDelete: IsNull() }, changes);
+      return affected ? m.findOneByOrFail(AccessKey, { id, customerId }) : null;
+    });
   }
 }
 

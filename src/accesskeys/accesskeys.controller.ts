@@ -7,7 +7,7 @@ import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
 import { Permission } from '../customers/customer.entity.js';
-import { accessKeyChanged, accessKeyNotFound } from './accesskeys.errors.js';
+import { accessKeyNotFound } from './accesskeys.errors.js';
 import { AccessKeysService } from './accesskeys.service.js';
 import { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
 import { CreateAccessKeyDto } from './dto/create-access-key.dto.js';
@@ -76,7 +76,6 @@ export class AccessKeysController {
     ApiError.invalidArgument([{ field: 'grace', message: 'grace must not be greater than 604800' }]),
     BAD_ID,
     accessKeyNotFound(),
-    accessKeyChanged(),
   )
   roll(
     @CurrentPrincipal() principal: Principal,

@@ -5,7 +5,7 @@ import { pageRequest } from '../common/pagination.js';
 import { generateAccessKeyToken, hashAccessKeyToken, TOKEN_PREFIX_LENGTH } from './access-key-token.js';
 import type { AccessKey } from './access-key.entity.js';
 import { AccessKeyRepository, type KeyChanges, type ShownKey } from './access-key.repository.js';
-import { accessKeyChanged, accessKeyNotFound } from './accesskeys.errors.js';
+import { accessKeyNotFound } from './accesskeys.errors.js';
 import type { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
 import { DEFAULT_EXPIRE, type CreateAccessKeyDto } from './dto/create-access-key.dto.js';
 import type { UpdateAccessKeyDto } from './dto/update-access-key.dto.js';
@@ -68,37 +68,38 @@ export class AccessKeysService {
     return toAccessKeyDto(key);
   }
 
+  /** Answers the key as this change left it, whatever other writers do at the same time. */
   async update(customerId: string, id: string, dto: UpdateAccessKeyDto): Promise<AccessKeyDto> {
     const changes: KeyChanges = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
-    if (!(await this.keys.update(customerId, id, changes))) throw accessKeyNotFound();
-    return this.get(customerId, id);
+    const updated = await this.keys.update(customerId, id, changes);
+    if (updated === null) throw accessKeyNotFound();
+    return toAccessKeyDto(updated);
   }
 
   /** Soft delete: the row stays, with `tm_delete` set; the key stops working at once. */
   async remove(customerId: string, id: string): Promise<AccessKeyDto> {
-    if (!(await this.keys.softDelete(customerId, id, this.clock.now()))) throw accessKeyNotFound();
-    return toAccessKeyDto(await this.keys.findAny(customerId, id));
+    const deleted = await this.keys.softDelete(customerId, id, this.clock.now());
+    if (deleted === null) throw accessKeyNotFound();
+    return toAccessKeyDto(deleted);
   }
 
   /**
    * A new secret for the same key (same id, name and expiry). The old secret keeps working for
-   * `grace` seconds, then dies; a secret from an earlier roll dies at once.
+   * `grace` seconds, then dies; a secret from an earlier roll dies at once. A key deleted before
+   * the roll is not found; one deleted after it was rolled (and answered as live).
    */
   async roll(customerId: string, id: string, grace: number): Promise<AccessKeyDto> {
-    const current = await this.keys.secretHash(customerId, id);
-    if (current === null) throw accessKeyNotFound();
     const token = generateAccessKeyToken();
     const now = this.clock.now();
-    const replaced = await this.keys.replaceSecret(customerId, id, current, {
+    const rolled = await this.keys.roll(customerId, id, {
       tokenHash: hashAccessKeyToken(token),
       tokenPrefix: token.slice(0, TOKEN_PREFIX_LENGTH),
-      previousTokenHash: grace > 0 ? current : null,
       tmPreviousExpire: grace > 0 ? new Date(now.getTime() + grace * 1000) : null,
       tmUpdate: now,
     });
-    if (!replaced) throw accessKeyChanged();
-    return toAccessKeyDto(await this.keys.findAny(customerId, id), token);
+    if (rolled === null) throw accessKeyNotFound();
+    return toAccessKeyDto(rolled, token);
   }
 }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { IsNull, Repository, type FindOptionsWhere, type QueryDeepPartialEntity } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
 import { isUniqueViolation } from '../common/database-errors.js';
+import { transaction } from '../database/transaction.js';
 import { Revocations } from '../redis/revocations.js';
 import { Customer } from './customer.entity.js';
 
@@ -79,7 +80,7 @@ export class CustomerRepository {
   /** False when a live customer already has this username. */
   async insert(customer: Customer): Promise<boolean> {
     try {
-      await this.customers.insert(customer);
+      await transaction(this.customers.manager.dataSource, (m) => m.insert(Customer, customer));
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
@@ -87,44 +88,44 @@ export class CustomerRepository {
     }
   }
 
-  /** False when no live customer has this id. */
-  async update(id: string, changes: CustomerChanges): Promise<boolean> {
-    const { affected } = await this.customers
-      .createQueryBuilder()
-      .update()
+  /**
+   * The customer as this change left it; null when no live customer has this id or, with
+   * `ifPasswordHash`, when its password hash is no longer that one (changed meanwhile).
+   */
+  update(id: string, changes: CustomerChanges, ifPasswordHash?: string): Promise<CustomerProfile | null> {
+    return this.change(
+      id,
       // A new password starts a new token generation: every earlier JWT is refused from now on.
-      .set(
-        changes.passwordHash === undefined
-          ? changes
-          : { ...changes, tokenGeneration: () => 'token_generation + 1' },
-      )
-      .where('id = :id AND tm_delete IS NULL', { id })
-      .execute();
-    if (!affected) return false;
-    await this.revocations.publish({ kind: 'customer', id });
-    return true;
-  }
-
-  /** Soft delete; false when no live customer has this id. */
-  async softDelete(id: string, at: Date): Promise<boolean> {
-    const { affected } = await this.customers.update(
-      { id, tmDelete: IsNull() },
-      // `live: null` frees the username for a new customer (see the unique index).
-      { tmDelete: at, tmUpdate: at, live: null },
+      changes.passwordHash === undefined
+        ? changes
+        : { ...changes, tokenGeneration: () => 'token_generation + 1' },
+      ifPasswordHash === undefined ? {} : { passwordHash: ifPasswordHash },
     );
-    if (!affected) return false;
-    await this.revocations.publish({ kind: 'customer', id });
-    return true;
   }
 
-  /** A customer, live or deleted (the answer to a delete). */
-  findAny(id: string): Promise<Customer> {
-    return this.customers.findOneByOrFail({ id });
+  /** Soft delete: the customer as deleted; null when no live customer has this id. */
+  softDelete(id: string, at: Date): Promise<CustomerProfile | null> {
+    // `live: null` frees the username for a new customer (see the unique index).
+    return this.change(id, { tmDelete: at, tmUpdate: at, live: null });
   }
 
   /** Whether the database holds any customer at all, deleted ones included. */
   any(): Promise<boolean> {
     return this.customers.exists();
+  }
+
+  /** Changes a live customer and reads it back in the same transaction, so the answer is this change's. */
+  private async change(
+    id: string,
+    changes: QueryDeepPartialEntity<Customer>,
+    also: FindOptionsWhere<Customer> = {},
+  ): Promise<CustomerProfile | null> {
+    const changed = await transaction(this.customers.manager.dataSource, async (m) => {
+      const { affected } = await m.update(Customer, { ...also, id, tmDelete: IsNull() }, changes);
+      return affected ? m.findOneByOrFail(Customer, { id }) : null;
+    });
+    if (changed !== null) await this.revocations.publish({ kind: 'customer', id });
+    return changed;
   }
 }
 

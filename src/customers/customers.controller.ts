@@ -11,6 +11,7 @@ import {
   cannotDeleteSelf,
   cannotDemoteSelf,
   customerNotFound,
+  passwordChanged,
   usernameTaken,
   wrongOldPassword,
 } from './customers.errors.js';
@@ -50,7 +51,7 @@ export class CustomerController {
   @Auth()
   @ApiOperation({ summary: "Change the caller's password (JWT only); every earlier JWT stops working" })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiErrors(wrongOldPassword(), ApiError.permissionDenied())
+  @ApiErrors(wrongOldPassword(), ApiError.permissionDenied(), passwordChanged())
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,

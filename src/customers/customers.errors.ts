@@ -17,3 +17,6 @@ export const usernameTaken = () =>
 
 export const wrongOldPassword = () =>
   ApiError.invalidArgument([{ field: 'old_password', message: 'old_password is not the current password' }]);
+
+export const passwordChanged = () =>
+  new ApiError(409, 'PASSWORD_CHANGED', 'The password was changed meanwhile; log in again.', [], 'ABORTED');

@@ -8,6 +8,7 @@ import {
   cannotDeleteSelf,
   cannotDemoteSelf,
   customerNotFound,
+  passwordChanged,
   usernameTaken,
   wrongOldPassword,
 } from './customers.errors.js';
@@ -88,16 +89,27 @@ export class CustomersService {
   /** Soft delete: the customer can no longer log in, and its JWTs and keys stop working at once. */
   async remove(actorId: string, id: string): Promise<CustomerDto> {
     if (id === actorId) throw cannotDeleteSelf();
-    if (!(await this.customers.softDelete(id, this.clock.now()))) throw customerNotFound();
-    return toCustomerDto(await this.customers.findAny(id));
+    const deleted = await this.customers.softDelete(id, this.clock.now());
+    if (deleted === null) throw customerNotFound();
+    return toCustomerDto(deleted);
   }
 
-  /** With the current password, by JWT only (see the controller); revokes every earlier JWT. */
+  /**
+   * With the current password, by JWT only (see the controller); revokes every earlier JWT. The
+   * write applies only over the hash that was verified: of two changes at once, the second finds
+   * the password changed.
+   */
   async changePassword(customerId: string, dto: ChangePasswordDto): Promise<CustomerDto> {
     const customer = await this.customers.findWithPasswordHash({ id: customerId });
     if (customer === null) throw customerNotFound();
     if (!(await verifyPassword(customer.passwordHash, dto.old_password))) throw wrongOldPassword();
-    return this.update(customerId, { password: dto.new_password });
+    const changed = await this.customers.update(
+      customerId,
+      { passwordHash: await hashPassword(dto.new_password), tmUpdate: this.clock.now() },
+      customer.passwordHash,
+    );
+    if (changed !== null) return toCustomerDto(changed);
+    throw (await this.customers.findLive(customerId)) === null ? customerNotFound() : passwordChanged();
   }
 
   /** Sets a generated password, for the `admin reset-password` command. */
@@ -109,13 +121,15 @@ export class CustomersService {
     return password;
   }
 
+  /** Answers the customer as this change left it, whatever other writers do at the same time. */
   private async update(id: string, dto: UpdateCustomerDto): Promise<CustomerDto> {
     const changes: CustomerChanges = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
     if (dto.permission !== undefined) changes.permission = dto.permission;
     if (dto.password !== undefined) changes.passwordHash = await hashPassword(dto.password);
-    if (!(await this.customers.update(id, changes))) throw customerNotFound();
-    return this.get(id);
+    const updated = await this.customers.update(id, changes);
+    if (updated === null) throw customerNotFound();
+    return toCustomerDto(updated);
   }
 }

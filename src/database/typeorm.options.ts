@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { DatabaseLogger } from './database.logger.js';
+import { mysqlWithDeadlines } from './mysql-driver.js';
 import { AccessKey } from '../accesskeys/access-key.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { Customer } from '../customers/customer.entity.js';
@@ -9,8 +10,9 @@ import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSc
 import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-CredentialLifecycle.js';
 
 /**
- * A query that has not answered by then fails (503), and its connection is dropped: a database
- * that stops answering without closing the connection must not hang requests.
+ * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
+ * for a connection fails too: a database that stops answering without closing the connection must
+ * not hang requests (see mysql-driver.ts).
  */
 const QUERY_TIMEOUT_MS = 5000;
 
@@ -53,7 +55,7 @@ export function typeOrmOptions(
     // mysql2 reads and writes DATETIME as UTC whatever the process TZ.
     timezone: 'Z',
     connectTimeout: 5000,
-    ...(queryTimeoutMs > 0 && { enableQueryTimeout: true, maxQueryExecutionTime: queryTimeoutMs }),
+    driver: mysqlWithDeadlines(queryTimeoutMs),
     extra: { connectionLimit: 10, enableKeepAlive: true },
   };
 }

@@ -1,9 +1,17 @@
 import net from 'node:net';
 
+/** One client connection through the relay, and its connection to the server once made. */
+interface Link {
+  client: net.Socket;
+  upstream?: net.Socket;
+  /** Nothing crosses it: what the client sends waits in the relay. */
+  held: boolean;
+}
+
 /** A TCP relay to a real server that a test can cut and restore, standing for a network fault. */
 export class Relay {
   private readonly server = net.createServer((client) => this.accept(client));
-  private readonly sockets = new Set<net.Socket>();
+  private readonly links = new Set<Link>();
   private mode: 'open' | 'cut' | 'stalled' = 'open';
 
   constructor(
@@ -19,7 +27,7 @@ export class Relay {
   /** Drops every open connection and refuses new ones until restored. */
   cut(): void {
     this.mode = 'cut';
-    for (const socket of this.sockets) socket.destroy();
+    for (const link of this.links) this.drop(link);
   }
 
   /**
@@ -28,16 +36,30 @@ export class Relay {
    */
   stall(): void {
     this.mode = 'stalled';
-    for (const socket of this.sockets) {
-      socket.unpipe();
-      socket.pause();
-    }
+    for (const link of this.links) this.hold(link);
   }
 
   /** Relays again; connections caught in a stall are dropped, as a reset link would. */
   restore(): void {
-    if (this.mode === 'stalled') for (const socket of this.sockets) socket.destroy();
+    if (this.mode === 'stalled') for (const link of this.links) if (link.held) this.drop(link);
     this.mode = 'open';
+  }
+
+  /**
+   * New connections relay again, while those caught in the stall stay held: a partition that
+   * heals for new connections first (TCP retransmits on the old ones with a growing back-off).
+   */
+  reopen(): void {
+    this.mode = 'open';
+  }
+
+  /**
+   * The link heals: connections caught in the stall deliver what they held, in order, and go on
+   * (TCP delivers what it retransmitted once a partition ends), and new ones relay.
+   */
+  heal(): void {
+    this.mode = 'open';
+    for (const link of this.links) if (link.held) this.flow(link);
   }
 
   async close(): Promise<void> {
@@ -50,24 +72,40 @@ export class Relay {
       client.destroy();
       return;
     }
-    if (this.mode === 'stalled') {
-      this.sockets.add(client);
-      client.on('close', () => this.sockets.delete(client));
-      client.on('error', () => client.destroy());
-      return;
+    const link: Link = { client, held: true };
+    this.links.add(link);
+    client.on('error', () => client.destroy());
+    // The client is gone: what it sent before still reaches the server (end, not destroy).
+    client.on('close', () => {
+      this.links.delete(link);
+      link.upstream?.end();
+    });
+    if (this.mode === 'open') this.flow(link);
+  }
+
+  /** Relays both ways, connecting to the server first if the link never got that far. */
+  private flow(link: Link): void {
+    link.held = false;
+    if (link.upstream === undefined) {
+      const upstream = net.connect(this.targetPort, this.targetHost);
+      link.upstream = upstream;
+      upstream.on('error', () => upstream.destroy());
+      upstream.on('close', () => link.client.destroy());
     }
-    const upstream = net.connect(this.targetPort, this.targetHost);
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ]) {
-      this.sockets.add(a);
-      a.on('close', () => {
-        this.sockets.delete(a);
-        b.destroy();
-      });
-      a.on('error', () => b.destroy());
-      a.pipe(b);
+    link.client.pipe(link.upstream);
+    link.upstream.pipe(link.client);
+  }
+
+  private hold(link: Link): void {
+    link.held = true;
+    for (const socket of [link.client, link.upstream]) {
+      socket?.unpipe();
+      socket?.pause();
     }
+  }
+
+  private drop(link: Link): void {
+    link.client.destroy();
+    link.upstream?.destroy();
   }
 }

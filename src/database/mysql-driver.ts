@@ -1,0 +1,80 @@
+import type { Socket } from 'node:net';
+import mysql2, { type Pool, type PoolConnection, type PoolOptions } from 'mysql2';
+
+type Callback = (error: Error | null, ...results: unknown[]) => void;
+
+const fault = (code: string, message: string) => Object.assign(new Error(message), { code, fatal: true });
+
+/**
+ * mysql2 as TypeORM's `driver`, with the two bounds its pool lacks, both `deadlineMs`:
+ *
+ * - A statement that has not answered by then fails, and its connection is destroyed. mysql2's own
+ *   query timeout fails the statement but leaves it pending on the connection, which goes back to
+ *   the pool: the next statement there waits behind it with no timeout at all, and the abandoned
+ *   one runs whenever the link heals, long after the client was told it failed. Destroying the
+ *   connection makes the server roll back the transaction it was part of (database/transaction.ts).
+ * - A wait for a pooled connection (queued behind busy ones, or opening one) fails too; mysql2
+ *   would queue it for as long as the database stays silent. A connection that arrives after the
+ *   deadline goes back to the pool.
+ *
+ * `deadlineMs` 0 bounds nothing (the migration CLI on a big table).
+ */
+export function mysqlWithDeadlines(deadlineMs: number): { createPool(options: PoolOptions): Pool } {
+  return {
+    createPool(options) {
+      const pool = mysql2.createPool(options);
+      if (deadlineMs > 0) boundWaits(pool, deadlineMs);
+      return pool;
+    },
+  };
+}
+
+function boundWaits(pool: Pool, deadlineMs: number): void {
+  const getConnection = pool.getConnection.bind(pool);
+  const bounded = new WeakSet<PoolConnection>();
+  pool.getConnection = (callback: (error: Error | null, connection: PoolConnection) => void) => {
+    let waiting = true;
+    const timer = setTimeout(() => {
+      waiting = false;
+      callback(fault('ETIMEDOUT', 'no database connection within the deadline'), undefined as never);
+    }, deadlineMs);
+    getConnection((error, connection) => {
+      if (!waiting) {
+        connection?.release();
+        return;
+      }
+      waiting = false;
+      clearTimeout(timer);
+      if (error === null && !bounded.has(connection)) {
+        bounded.add(connection);
+        boundStatements(connection, deadlineMs);
+      }
+      callback(error, connection);
+    });
+  };
+}
+
+function boundStatements(connection: PoolConnection, deadlineMs: number): void {
+  const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
+  // TypeORM calls query(sql, [values,] callback), through mysql2's promise wrapper.
+  (connection as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const done = args.at(-1);
+    if (typeof done !== 'function') return query(...args);
+    let pending = true;
+    const timer = setTimeout(() => {
+      pending = false;
+      // destroy() only half-closes the socket, which a silent peer never finishes closing.
+      connection.destroy();
+      (connection as unknown as { stream: Socket }).stream.destroy();
+      (done as Callback)(
+        fault('PROTOCOL_SEQUENCE_TIMEOUT', 'the database did not answer within the deadline'),
+      );
+    }, deadlineMs);
+    return query(...args.slice(0, -1), (error: Error | null, ...results: unknown[]) => {
+      if (!pending) return;
+      pending = false;
+      clearTimeout(timer);
+      (done as Callback)(error, ...results);
+    });
+  };
+}
