@@ -37,6 +37,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly revocationsShared = new Gauge({
+    name: 'redis_revocations_subscribed',
+    help: 'Whether revocations published by other instances reach this one: 1 yes, 0 no (its credential cache then keeps entries 1 s)',
+    registers: [this.registry],
+  });
+
   private readonly redisErrors = new Counter({
     name: 'redis_errors_total',
     help: 'Errors on the connection to the shared Redis (failed connection attempts included)',
@@ -65,6 +71,10 @@ export class MetricsService {
 
   setRedisUp(up: boolean): void {
     this.redisUp.set(up ? 1 : 0);
+  }
+
+  setRevocationsShared(shared: boolean): void {
+    this.revocationsShared.set(shared ? 1 : 0);
   }
 
   recordRedisError(): void {

@@ -5,12 +5,17 @@ import { AccessKeyRepository } from '../accesskeys/access-key.repository.js';
 import { loadConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
 import { CustomerRepository } from '../customers/customer.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { RedisConnection } from './redis.connection.js';
 import { Revocations } from './revocations.js';
 
 const noRedis = { client: null, keyPrefix: '' } as RedisConnection;
 const revocationsWith = (ttl: string) =>
-  new Revocations(loadConfig({ JWT_SECRET: 'z'.repeat(32), AUTH_CACHE_TTL: ttl }), noRedis);
+  new Revocations(
+    loadConfig({ JWT_SECRET: 'z'.repeat(32), AUTH_CACHE_TTL: ttl }),
+    noRedis,
+    new MetricsService(),
+  );
 
 /** Repositories on a fake database that counts what is asked of it. */
 function repositories(revocations: Revocations) {

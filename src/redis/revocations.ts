@@ -1,6 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { heartbeat } from './heartbeat.js';
 import { RedisConnection } from './redis.connection.js';
 
 /** A credential that changed: a key (deleted, rolled), or a customer and with it all its keys. */
@@ -11,16 +13,23 @@ export type RevocationListener = (revocation: Revocation | 'all') => void;
 
 /** While revocations from other instances cannot reach this one (Redis away), caches keep entries this long. */
 const UNSHARED_TTL_MS = 1_000;
+/** How long a write waits for Redis to take its revocation before it is answered anyway. */
+const PUBLISH_WAIT_MS = 100;
+/** The message that tells every instance to drop its whole caches. */
+const ALL = 'all';
 
 /**
  * Tells every credential cache, on this instance and on the others, that a credential changed.
  * `publish` tells this instance's caches at once, then the others through Redis (before the write
- * that caused it is answered). With no cache configured (AUTH_CACHE_TTL=0) there is nothing to tell.
+ * that caused it is answered, unless Redis takes longer than PUBLISH_WAIT_MS to take it). With no
+ * cache configured (AUTH_CACHE_TTL=0) there is nothing to tell.
  *
- * Outage rules: while this instance's subscription is down it may miss revocations, so caches keep
- * entries UNSHARED_TTL_MS at most (`cacheTtlMs`), and everything is dropped when the subscription
- * returns. Without REDIS_URL another instance's revocations never reach this one, and a cache keeps
- * its entries for AUTH_CACHE_TTL (docs/scaling.md).
+ * Outage rules (docs/scaling.md): the moment this instance's subscription is lost (its connection
+ * closes, or a heartbeat finds it silent) it may miss revocations, so its caches are dropped, keep
+ * entries UNSHARED_TTL_MS at most (`cacheTtlMs`) until it is subscribed again, and are dropped once
+ * more then. A revocation that could not be published is made good when this instance reaches
+ * Redis again: it tells every instance to drop everything. Without REDIS_URL another instance's
+ * revocations never reach this one, and a cache keeps its entries for AUTH_CACHE_TTL.
  */
 @Injectable()
 export class Revocations implements OnModuleInit, OnApplicationShutdown {
@@ -29,10 +38,18 @@ export class Revocations implements OnModuleInit, OnApplicationShutdown {
   private readonly ttlMs: number;
   private readonly channel: string;
   private subscriber: Redis | null = null;
+  /** What other instances publish reaches this one. */
+  private subscribed = false;
+  /** The subscription was lost since it was made: revocations may have been missed. */
+  private missed = false;
+  /** A revocation did not reach Redis: the next message tells every instance to drop everything. */
+  private unpublished = false;
+  private stopHeartbeat = () => {};
 
   constructor(
     config: AppConfig,
     private readonly redis: RedisConnection,
+    private readonly metrics: MetricsService,
   ) {
     this.ttlMs = config.authCacheTtlMs;
     this.channel = `${redis.keyPrefix}revocations`;
@@ -45,7 +62,7 @@ export class Revocations implements OnModuleInit, OnApplicationShutdown {
 
   /** How long a cache may keep what it looks up now (0: not at all). */
   cacheTtlMs(): number {
-    const shared = this.redis.client === null || this.subscriber?.status === 'ready';
+    const shared = this.redis.client === null || this.subscribed;
     return shared ? this.ttlMs : Math.min(this.ttlMs, UNSHARED_TTL_MS);
   }
 
@@ -53,38 +70,72 @@ export class Revocations implements OnModuleInit, OnApplicationShutdown {
     this.tell(revocation);
     const client = this.redis.client;
     if (client === null || this.ttlMs === 0) return;
-    try {
-      await client.publish(this.channel, `${revocation.kind}:${revocation.id}`);
-    } catch {
-      // Redis is away: the other instances keep what they cached for UNSHARED_TTL_MS at most.
-    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.send(client, `${revocation.kind}:${revocation.id}`),
+      new Promise((resolve) => (timer = setTimeout(resolve, PUBLISH_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   async onModuleInit(): Promise<void> {
     const client = this.redis.client;
     if (client === null || this.ttlMs === 0) return;
+    client.on('ready', () => {
+      if (this.unpublished) void this.send(client, ALL);
+    });
     // A subscribed connection can do nothing else: a second one, reconnecting on its own.
     const subscriber = client.duplicate({ lazyConnect: true, autoResubscribe: false });
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined); // reported by the main connection
     subscriber.on('message', (_channel: string, message: string) => this.receive(message));
-    let missed = false;
-    subscriber.on('close', () => (missed = true));
-    subscriber.on('ready', () => {
-      void subscriber.subscribe(this.channel).catch(() => undefined);
-      if (!missed) return;
-      missed = false;
-      this.tell('all');
-      this.logger.log('revocations from other instances reach this one again; caches cleared');
-    });
+    subscriber.on('close', () => this.lost());
+    subscriber.on('ready', () => void this.subscribe(subscriber));
+    this.stopHeartbeat = heartbeat(subscriber, () => this.lost());
     await subscriber.connect().catch(() => undefined);
   }
 
   onApplicationShutdown(): void {
+    this.stopHeartbeat();
     this.subscriber?.disconnect();
   }
 
+  /** Publishes, or remembers that a revocation went unpublished (ALL covers it later). */
+  private async send(client: Redis, message: string): Promise<void> {
+    const sent = this.unpublished ? ALL : message;
+    this.unpublished = false;
+    try {
+      await client.publish(this.channel, sent);
+    } catch {
+      this.unpublished = true;
+    }
+  }
+
+  private async subscribe(subscriber: Redis): Promise<void> {
+    try {
+      await subscriber.subscribe(this.channel);
+    } catch {
+      return; // the connection went again; its next 'ready' tries anew
+    }
+    this.subscribed = true;
+    this.metrics.setRevocationsShared(true);
+    if (!this.missed) return;
+    this.missed = false;
+    this.tell('all');
+    this.logger.log('revocations from other instances reach this one again; caches cleared');
+  }
+
+  /** The subscription closed, or went silent: what is published meanwhile may never arrive. */
+  private lost(): void {
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    this.missed = true;
+    this.metrics.setRevocationsShared(false);
+    this.tell('all');
+  }
+
   private receive(message: string): void {
+    if (message === ALL) return this.tell('all');
     const [kind, id] = message.split(':', 2);
     if ((kind === 'key' || kind === 'customer') && id) this.tell({ kind, id });
   }
