@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { registerAdminPage } from './admin/admin-page.js';
 import { RequestLog } from './common/logging.js';
 import { requestIdFor } from './common/request-id.js';
+import { Draining } from './health/draining.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 const BODY_LIMIT = 100 * 1024;
@@ -77,11 +78,19 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   registerRequestHooks(app);
 }
 
-/** Each answered request is logged and measured once, from one hook; an aborted one is logged. */
+/**
+ * Each answered request is logged and measured once, from one hook; an aborted one is logged.
+ * While draining, every answer closes its connection (Node ends it after the response).
+ */
 function registerRequestHooks(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   const log = app.get(RequestLog);
   const metrics = app.get(MetricsService);
+  const draining = app.get(Draining);
+  fastify.addHook('onSend', (_req, reply, payload, done) => {
+    if (draining.active) void reply.header('connection', 'close');
+    done(null, payload);
+  });
   fastify.addHook('onResponse', (req, reply, done) => {
     log.completed(req, reply);
     metrics.observeRequest(req, reply);

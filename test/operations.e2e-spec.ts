@@ -234,4 +234,62 @@ describe('the built service as a process', () => {
     await db.destroy();
     expect(rows[0].tm_last_used).not.toBeNull();
   });
+
+  it('on SIGTERM keeps answering on open keep-alive connections, each answer closing its connection, then exits 0', async () => {
+    await service?.stop();
+    const drainMs = 2000;
+    service = await ServiceProcess.start({ SHUTDOWN_DRAIN_MS: String(drainMs) });
+    const { token } = (await (
+      await fetch(`${service.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: ADMIN_USERNAME, password: ADMIN_PASSWORD }),
+      })
+    ).json()) as { token: string };
+
+    // Clients that keep their connections open, and send on them again and again.
+    const clients = 6;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+    const get = () =>
+      new Promise<{ answer: number | string; connection?: string; at: number }>((resolve) => {
+        const req = http.get(`${service.url}/v1.0/customer`, {
+          agent,
+          headers: { authorization: `Bearer ${token}` },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ answer: res.statusCode!, connection: res.headers.connection, at: Date.now() }),
+          );
+        });
+        req.on('error', (error: NodeJS.ErrnoException) =>
+          resolve({ answer: error.code ?? error.message, at: Date.now() }),
+        );
+      });
+    await Promise.all(Array.from({ length: clients }, get));
+
+    let signalled = Infinity;
+    const outcomes: Awaited<ReturnType<typeof get>>[] = [];
+    const loops = Array.from({ length: clients }, async () => {
+      while (Date.now() < signalled + drainMs / 2) outcomes.push(await get());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    service.signal('SIGTERM');
+    signalled = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Out of rotation: a load balancer polling /ready stops sending new requests.
+    const ready = await fetch(`${service.url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { error: object }).error).toMatchObject({ reason: 'SHUTTING_DOWN' });
+    await Promise.all(loops);
+    agent.destroy();
+
+    // Every request sent in the drain period was answered, on the connections already open and on
+    // the ones the clients opened after each answer closed theirs.
+    expect(outcomes.filter((o) => o.answer !== 200)).toEqual([]);
+    const afterSignal = outcomes.filter((o) => o.at > signalled + 100);
+    expect(afterSignal.length).toBeGreaterThan(clients);
+    expect(afterSignal.every((o) => o.connection === 'close')).toBe(true);
+    expect(await service.exitCode(drainMs + 10_000)).toBe(0);
+  }, 30_000);
 });

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     expect(config.admin).toEqual({ username: 'admin', password: undefined });
     expect(config.cookieSecure).toBe(true);
     expect(config.production).toBe(false);
+    expect(config.shutdownDrainMs).toBe(2000);
   });
 
   it('reads MySQL and MariaDB URLs', () => {
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
     [{ ADMIN_USERNAME: 'two words' }, 'ADMIN_USERNAME'],
     [{ COOKIE_SECURE: 'yes' }, 'COOKIE_SECURE'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ SHUTDOWN_DRAIN_MS: '2s' }, 'SHUTDOWN_DRAIN_MS'],
   ])('refuses %p, naming %s', (env, name) => {
     expect(failure({ JWT_SECRET: SECRET, ...env })).toContain(name);
   });

@@ -109,6 +109,13 @@ export class EnvironmentVariables {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /** After SIGTERM, how long open connections are still answered (each answer closing its own). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  SHUTDOWN_DRAIN_MS = 2000;
 }
 
 /**
@@ -148,6 +155,8 @@ export class AppConfig {
   readonly logLevel: string;
   /** Milliseconds a credential lookup is reused on this instance (0: every request asks the database). */
   readonly authCacheTtlMs: number;
+  /** Milliseconds of draining after SIGTERM before the server closes (0: close at once). */
+  readonly shutdownDrainMs: number;
 
   constructor(fields: AppConfig) {
     Object.assign(this, fields);
@@ -231,5 +240,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redis: vars.REDIS_URL === undefined ? null : { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX },
     logLevel: vars.LOG_LEVEL,
     authCacheTtlMs: vars.AUTH_CACHE_TTL * 1000,
+    shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
   });
 }

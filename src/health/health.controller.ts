@@ -4,9 +4,12 @@ import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } fr
 import { Public } from '../common/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
+import { Draining } from './draining.js';
 
 /** How long /ready waits for the database to answer before calling it down. */
 const PING_TIMEOUT_MS = 2000;
+
+const shuttingDown = () => new ApiError(503, 'SHUTTING_DOWN', 'This instance is shutting down.');
 
 @ApiTags('operations')
 @Public()
@@ -15,6 +18,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly draining: Draining,
   ) {}
 
   @Get('health')
@@ -25,10 +29,13 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: 200 when the database answers a ping, 503 otherwise' })
+  @ApiOperation({
+    summary: 'Readiness: 200 when the database answers a ping, 503 otherwise and once shutting down',
+  })
   @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' } } } } })
-  @ApiErrors(ApiError.databaseUnavailable())
+  @ApiErrors(ApiError.databaseUnavailable(), shuttingDown())
   async ready(): Promise<HealthCheckResult> {
+    if (this.draining.active) throw shuttingDown();
     try {
       return await this.health.check([
         () => this.database.pingCheck('database', { timeout: PING_TIMEOUT_MS }),
