@@ -155,5 +155,30 @@ for (const database of DATABASES.filter((d) => d.name === 'mysql')) {
       }
       expect(res.status).toBe(200);
     }, 60_000);
+
+    it('tells a commit cut off from any other fault: it may have been applied, so it is not DATABASE_UNAVAILABLE', async () => {
+      const owner = await insertCustomer(t.ds, {
+        username: 'committer',
+        permission: Permission.CustomerAdmin,
+      });
+      const ownerAuth = `Bearer ${await login(t.http, 'committer', PASSWORD)}`;
+      const { key } = await insertAccessKey(t.ds, owner.id);
+      relay.stallAt('COMMIT');
+      let res: request.Response;
+      try {
+        res = await request(t.http)
+          .put(`/v1.0/accesskeys/${key.id}`)
+          .set('authorization', ownerAuth)
+          .send({ name: 'perhaps' })
+          .timeout(DEADLINE_MS + SLACK_MS);
+      } finally {
+        relay.heal();
+      }
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ status: 'UNAVAILABLE', reason: 'COMMIT_OUTCOME_UNKNOWN' });
+      // The held COMMIT reached the database once the link healed, after the service had given up.
+      await sleep(500);
+      expect(await stored([key.id])).toEqual({ [key.id]: 'perhaps' });
+    });
   });
 }

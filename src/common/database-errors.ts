@@ -43,6 +43,13 @@ const UNAVAILABLE = new Set([
   'SQLITE_FULL',
 ]);
 
+/** A COMMIT whose connection failed before its answer: it may or may not have been applied. */
+export const COMMIT_OUTCOME_UNKNOWN = 'COMMIT_OUTCOME_UNKNOWN';
+
+export function isCommitOutcomeUnknown(error: unknown): boolean {
+  return codesOf(error).includes(COMMIT_OUTCOME_UNKNOWN);
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   return codesOf(error).some((code) => UNIQUE_VIOLATIONS.has(code));
 }

@@ -1,6 +1,6 @@
 import { HttpException, type LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable } from './database-errors.js';
+import { isCommitOutcomeUnknown, isDatabaseUnavailable } from './database-errors.js';
 import { ApiError, type ErrorDetail } from './api-error.js';
 
 export interface ErrorEnvelope {
@@ -39,10 +39,17 @@ const GENERIC: Readonly<Record<number, [string, string]>> = {
 
 const INTERNAL = new ApiError(500, 'INTERNAL', 'An internal error occurred.');
 export const DATABASE_UNAVAILABLE = ApiError.databaseUnavailable();
+const COMMIT_UNCERTAIN = new ApiError(
+  503,
+  'COMMIT_OUTCOME_UNKNOWN',
+  'The database stopped answering while this change was being committed: it may have been applied. Read it back before retrying.',
+);
 
 /** Whatever was thrown, the ApiError to answer with; `null` when it is unexpected (a 500). */
 function classify(exception: unknown): ApiError | null {
   if (exception instanceof ApiError) return exception;
+  // Before any other database fault: the commit's lost connection is one too.
+  if (isCommitOutcomeUnknown(exception)) return COMMIT_UNCERTAIN;
   if (isDatabaseUnavailable(exception)) return DATABASE_UNAVAILABLE;
   // Fastify's own errors arrive wrapped by Nest in an HttpException, as its cause.
   const raw = exception as { code?: unknown; cause?: { code?: unknown } } | null;
@@ -79,9 +86,9 @@ export function sendError(
       (exception as Error | null)?.stack ?? String(exception),
     );
     error = INTERNAL;
-  } else if (error === DATABASE_UNAVAILABLE) {
+  } else if (error === DATABASE_UNAVAILABLE || error === COMMIT_UNCERTAIN) {
     logger.warn(
-      `${req.method} ${req.routeOptions?.url ?? ''} database unavailable [${req.id}]: ${(exception as Error).message}`,
+      `${req.method} ${req.routeOptions?.url ?? ''} ${error.reason} [${req.id}]: ${(exception as Error).message}`,
     );
   }
   const status = error.getStatus();

@@ -1,12 +1,14 @@
 import type { Socket } from 'node:net';
 import mysql2, { type Pool, type PoolConnection, type PoolOptions } from 'mysql2';
+import { COMMIT_OUTCOME_UNKNOWN } from '../common/database-errors.js';
 
 type Callback = (error: Error | null, ...results: unknown[]) => void;
 
 const fault = (code: string, message: string) => Object.assign(new Error(message), { code, fatal: true });
 
 /**
- * mysql2 as TypeORM's `driver`, with the two bounds its pool lacks, both `deadlineMs`:
+ * mysql2 as TypeORM's `driver`, with the two bounds its pool lacks (both `deadlineMs`), and a
+ * commit cut off told apart from any other fault:
  *
  * - A statement that has not answered by then fails, and its connection is destroyed. mysql2's own
  *   query timeout fails the statement but leaves it pending on the connection, which goes back to
@@ -16,6 +18,8 @@ const fault = (code: string, message: string) => Object.assign(new Error(message
  * - A wait for a pooled connection (queued behind busy ones, or opening one) fails too; mysql2
  *   would queue it for as long as the database stays silent. A connection that arrives after the
  *   deadline goes back to the pool.
+ * - A COMMIT cut off so (timed out, or its connection lost) fails with COMMIT_OUTCOME_UNKNOWN:
+ *   the server may have committed it before the link failed, which no other 503 means.
  *
  * `deadlineMs` 0 bounds nothing (the migration CLI on a big table).
  */
@@ -60,21 +64,34 @@ function boundStatements(connection: PoolConnection, deadlineMs: number): void {
   (connection as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
     const done = args.at(-1);
     if (typeof done !== 'function') return query(...args);
+    // A commit whose answer never came may have been applied: the one fault a rollback cannot undo.
+    const answer =
+      args[0] === 'COMMIT'
+        ? (error: Error | null, ...results: unknown[]) =>
+            (done as Callback)(
+              error && (error as { fatal?: boolean }).fatal ? commitUncertain(error) : error,
+              ...results,
+            )
+        : (done as Callback);
     let pending = true;
     const timer = setTimeout(() => {
       pending = false;
       // destroy() only half-closes the socket, which a silent peer never finishes closing.
       connection.destroy();
       (connection as unknown as { stream: Socket }).stream.destroy();
-      (done as Callback)(
-        fault('PROTOCOL_SEQUENCE_TIMEOUT', 'the database did not answer within the deadline'),
-      );
+      answer(fault('PROTOCOL_SEQUENCE_TIMEOUT', 'the database did not answer within the deadline'));
     }, deadlineMs);
     return query(...args.slice(0, -1), (error: Error | null, ...results: unknown[]) => {
       if (!pending) return;
       pending = false;
       clearTimeout(timer);
-      (done as Callback)(error, ...results);
+      answer(error, ...results);
     });
   };
+}
+
+function commitUncertain(cause: Error): Error {
+  return Object.assign(new Error('the connection was lost while committing', { cause }), {
+    code: COMMIT_OUTCOME_UNKNOWN,
+  });
 }

@@ -13,6 +13,8 @@ export class Relay {
   private readonly server = net.createServer((client) => this.accept(client));
   private readonly links = new Set<Link>();
   private mode: 'open' | 'cut' | 'stalled' = 'open';
+  /** What a client must not get across: the link that sends it is held just before. */
+  private trap: string | undefined;
 
   constructor(
     private readonly targetHost: string,
@@ -62,6 +64,14 @@ export class Relay {
     for (const link of this.links) if (link.held) this.flow(link);
   }
 
+  /**
+   * Holds the next link whose client sends `text`, just before it crosses (the others go on), as a
+   * link that fails at that very moment; `heal()` delivers it.
+   */
+  stallAt(text: string): void {
+    this.trap = text;
+  }
+
   async close(): Promise<void> {
     this.cut();
     await new Promise((resolve) => this.server.close(resolve));
@@ -91,17 +101,26 @@ export class Relay {
       link.upstream = upstream;
       upstream.on('error', () => upstream.destroy());
       upstream.on('close', () => link.client.destroy());
+      link.client.on('data', (chunk: Buffer) => {
+        if (this.trap !== undefined && chunk.includes(this.trap)) {
+          this.trap = undefined;
+          link.client.unshift(chunk);
+          this.hold(link);
+        } else {
+          upstream.write(chunk);
+        }
+      });
+      link.client.on('end', () => upstream.end());
     }
-    link.client.pipe(link.upstream);
+    link.client.resume();
     link.upstream.pipe(link.client);
   }
 
   private hold(link: Link): void {
     link.held = true;
-    for (const socket of [link.client, link.upstream]) {
-      socket?.unpipe();
-      socket?.pause();
-    }
+    link.client.pause();
+    link.upstream?.unpipe();
+    link.upstream?.pause();
   }
 
   private drop(link: Link): void {
