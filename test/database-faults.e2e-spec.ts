@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mysql from 'mysql2/promise';
 import request from 'supertest';
 import { Permission } from '../src/customers/customer.entity.js';
-import { login, startApp, type TestApp } from './support/app.js';
+import { login, startAppThroughRelay, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
-import { Relay } from './support/relay.js';
+import type { Relay } from './support/relay.js';
 
 /** The service's deadline for a statement, and for a wait for a connection (src/database). */
 const DEADLINE_MS = 5000;
@@ -22,21 +22,18 @@ for (const database of DATABASES.filter((d) => d.name === 'mysql')) {
     let auth: string;
 
     beforeAll(async () => {
-      const url = new URL(await database.prepare('faults'));
-      direct = await mysql.createConnection({ uri: url.toString() });
-      relay = new Relay(url.hostname, Number(url.port || 3306));
-      url.port = String(await relay.listen());
-      url.hostname = '127.0.0.1';
+      const databaseUrl = await database.prepare('faults');
+      direct = await mysql.createConnection({ uri: databaseUrl });
       // Authentication answered from the cache: what meets the black hole is the request's own write.
-      t = await startApp(url.toString(), { AUTH_CACHE_TTL: '300' });
+      const behindRelay = await startAppThroughRelay(databaseUrl, { AUTH_CACHE_TTL: '300' });
+      ({ relay } = behindRelay);
+      t = behindRelay;
       await truncate(t.ds);
       await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
       auth = `Bearer ${await login(t.http, 'root', PASSWORD)}`;
     });
     afterAll(async () => {
-      relay.restore();
       await t.close();
-      await relay.close();
       await direct.end();
     });
 

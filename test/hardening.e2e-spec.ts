@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { AccessKey } from '../src/accesskeys/access-key.entity.js';
 import { Permission } from '../src/customers/customer.entity.js';
-import { login, startApp, type TestApp } from './support/app.js';
+import { login, startApp, startAppThroughRelay, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 import { insertCustomer, PASSWORD, truncate } from './support/factories.js';
-import { Relay } from './support/relay.js';
+import type { Relay } from './support/relay.js';
 
 const attempt = (t: TestApp, username: string, password: string, ip?: string) => {
   const req = request(t.http).post('/auth/login').send({ username, password });
@@ -105,20 +105,14 @@ for (const database of DATABASES.filter((d) => d.name === 'mysql')) {
     let auth: string;
 
     beforeAll(async () => {
-      const direct = new URL(await database.prepare('outage'));
-      relay = new Relay(direct.hostname, Number(direct.port || 3306));
-      direct.port = String(await relay.listen());
-      direct.hostname = '127.0.0.1';
-      t = await startApp(direct.toString());
+      const behindRelay = await startAppThroughRelay(await database.prepare('outage'));
+      ({ relay } = behindRelay);
+      t = behindRelay;
       await truncate(t.ds);
       await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
       auth = `Bearer ${await login(t.http, 'root', PASSWORD)}`;
     });
-    afterAll(async () => {
-      relay.restore();
-      await t.close();
-      await relay.close();
-    });
+    afterAll(() => t.close());
 
     it('answers 503 quickly while it is gone, keeps /health, and recovers without a restart or a lost write', async () => {
       const kept = await request(t.http)

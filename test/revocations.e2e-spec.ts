@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { ADMIN_PASSWORD, ADMIN_USERNAME } from './support/app.js';
 import { DATABASES } from './support/databases.js';
-import { Relay } from './support/relay.js';
-import { ServiceProcess } from './support/service.js';
+import { call, metric, startInstances, until, type Instances } from './support/instances.js';
+import type { Relay } from './support/relay.js';
+import type { ServiceProcess } from './support/service.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 /** docs/scaling.md: how long a revoked credential may still be accepted elsewhere while Redis is away. */
@@ -16,94 +12,33 @@ const STATED_WINDOW_MS = 1000;
 const DELETE_MS = 300;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function call(
-  service: ServiceProcess,
-  method: string,
-  path: string,
-  options: { token?: string; body?: object } = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: {
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: options.body ? JSON.stringify(options.body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function gauge(service: ServiceProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
-}
-const redisUp = (service: ServiceProcess) => gauge(service, 'redis_up');
+const redisUp = (service: ServiceProcess) => metric(service, 'redis_up');
 /** Up, and subscribed: what the other instance publishes reaches this one. */
 const shared = async (service: ServiceProcess) =>
-  (await redisUp(service)) === 1 && (await gauge(service, 'redis_revocations_subscribed')) === 1;
-
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+  (await redisUp(service)) === 1 && (await metric(service, 'redis_revocations_subscribed')) === 1;
 
 // Two built services sharing one database and one Redis, which each reaches through a relay the
 // test cuts or black-holes. Registered only when TEST_REDIS_URL names a Redis to use.
 for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
   const mysql = DATABASES.find((d) => d.name === 'mysql');
   describe(`revocations between two instances whose Redis goes away, on ${mysql ? 'MariaDB' : 'one SQLite file'}`, () => {
-    const keyPrefix = `voipbin-test-${randomUUID().slice(0, 8)}:`;
-    /** A's and B's links to Redis, each through a relay of its own. */
+    let instances: Instances;
     let relays: Relay[];
-    let folder: string | undefined;
     let a: ServiceProcess;
     let b: ServiceProcess;
     let admin: string;
 
     beforeAll(async () => {
-      const direct = new URL(redisUrl);
-      relays = [0, 1].map(() => new Relay(direct.hostname, Number(direct.port || 6379)));
-      const viaRelay = async (relay: Relay) => {
-        const url = new URL(redisUrl);
-        url.hostname = '127.0.0.1';
-        url.port = String(await relay.listen());
-        return url.toString();
-      };
-      let databaseUrl: string;
-      if (mysql) {
-        databaseUrl = await mysql.prepare('revocations');
-      } else {
-        folder = mkdtempSync(join(tmpdir(), 'voipbin-revocations-'));
-        databaseUrl = `sqlite:${join(folder, 'shared.sqlite')}`;
-      }
-      const env = {
-        DATABASE_URL: databaseUrl,
-        REDIS_KEY_PREFIX: keyPrefix,
-        // Long enough that only a revocation, or the outage rules, can drop an entry in a round.
-        AUTH_CACHE_TTL: '30',
-      };
-      a = await ServiceProcess.start({ ...env, REDIS_URL: await viaRelay(relays[0]) });
-      b = await ServiceProcess.start({ ...env, REDIS_URL: await viaRelay(relays[1]) });
+      // Long enough that only a revocation, or the outage rules, can drop an entry in a round.
+      instances = await startInstances(redisUrl, 'revocations', { AUTH_CACHE_TTL: '30' });
+      ({ a, b, relays } = instances);
       await bothOnRedis();
       const res = await call(a, 'POST', '/auth/login', {
         body: { username: ADMIN_USERNAME, password: ADMIN_PASSWORD },
       });
       admin = res.body.token as string;
     }, 60_000);
-
-    afterAll(async () => {
-      await a?.stop();
-      await b?.stop();
-      for (const relay of relays) await relay.close();
-      if (folder) rmSync(folder, { recursive: true, force: true });
-      const redis = new Redis(redisUrl);
-      const keys = await redis.keys(`${keyPrefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
-    });
+    afterAll(() => instances?.stop());
 
     const cut = () => relays.forEach((relay) => relay.cut());
     const stall = () => relays.forEach((relay) => relay.stall());
@@ -131,7 +66,7 @@ for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
       });
       const answered = Date.now();
       expect(deleted.status).toBe(200);
-      // Asked once 50 ms: well past the stated window, the test stops and reports.
+      // Asked every 50 ms; well past the stated window, the test stops and reports.
       while ((await call(b, 'GET', '/v1.0/customer', { token: key })).status === 200) {
         if (Date.now() - answered > 3 * STATED_WINDOW_MS) break;
         await sleep(50);

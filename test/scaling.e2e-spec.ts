@@ -1,49 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { ADMIN_PASSWORD, ADMIN_USERNAME } from './support/app.js';
 import { DATABASES } from './support/databases.js';
+import { call, metric, startInstances, until, type Instances } from './support/instances.js';
 import { Relay } from './support/relay.js';
 import { ServiceProcess } from './support/service.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const PER_USERNAME = 3;
 
-async function call(
-  service: ServiceProcess,
-  method: string,
-  path: string,
-  options: { token?: string; body?: object } = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: {
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: options.body ? JSON.stringify(options.body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
 const loginStatus = async (service: ServiceProcess, username: string, password: string) =>
   (await call(service, 'POST', '/auth/login', { body: { username, password } })).status;
 
-async function redisUp(service: ServiceProcess): Promise<number> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  return Number(/^redis_up (\d+)$/m.exec(text)?.[1]);
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const redisUp = (service: ServiceProcess) => metric(service, 'redis_up');
 
 const warnings = (service: ServiceProcess, pattern: RegExp) =>
   service.logLines().filter((line) => pattern.test(String(line.msg))).length;
@@ -86,43 +55,27 @@ describe('an instance whose Redis is down from the start', () => {
   });
 });
 
-// Two built services as separate processes, as behind a load balancer: one database (MariaDB when
-// TEST_MYSQL_URL is set, else one SQLite file) and one Redis, reached through a relay the test cuts.
+// Two built services sharing one database and one Redis, which the test cuts, stalls and restores.
 // Registered only when TEST_REDIS_URL names a Redis to use.
 for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
   const mysql = DATABASES.find((d) => d.name === 'mysql');
   describe(`two instances on ${mysql ? 'MariaDB' : 'one SQLite file'} and Redis`, () => {
-    // A prefix of this run's own: parallel runs never share counters, and cleanup deletes only ours.
-    const keyPrefix = `voipbin-test-${randomUUID().slice(0, 8)}:`;
-    let relay: Relay;
-    let folder: string | undefined;
+    let instances: Instances;
     let a: ServiceProcess;
     let b: ServiceProcess;
     let admin: string;
-    let relayedUrl: string;
+    /** Both instances' links to Redis at once. */
+    const relay = {
+      cut: () => instances.relays.forEach((r) => r.cut()),
+      stall: () => instances.relays.forEach((r) => r.stall()),
+      restore: () => instances.relays.forEach((r) => r.restore()),
+    };
 
     beforeAll(async () => {
-      const direct = new URL(redisUrl);
-      relay = new Relay(direct.hostname, Number(direct.port || 6379));
-      const viaRelay = new URL(redisUrl);
-      viaRelay.hostname = '127.0.0.1';
-      viaRelay.port = String(await relay.listen());
-      let databaseUrl: string;
-      if (mysql) {
-        databaseUrl = await mysql.prepare('instances');
-      } else {
-        folder = mkdtempSync(join(tmpdir(), 'voipbin-instances-'));
-        databaseUrl = `sqlite:${join(folder, 'shared.sqlite')}`;
-      }
-      const env = {
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: (relayedUrl = viaRelay.toString()),
-        REDIS_KEY_PREFIX: keyPrefix,
+      instances = await startInstances(redisUrl, 'instances', {
         LOGIN_LIMIT_PER_USERNAME: String(PER_USERNAME),
-      };
-      // One after the other: the first runs the migrations and creates the super admin.
-      a = await ServiceProcess.start(env);
-      b = await ServiceProcess.start(env);
+      });
+      ({ a, b } = instances);
       await until(
         'both instances on Redis',
         async () => (await redisUp(a)) === 1 && (await redisUp(b)) === 1,
@@ -133,16 +86,7 @@ for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
       admin = res.body.token as string;
     }, 60_000);
 
-    afterAll(async () => {
-      await a?.stop();
-      await b?.stop();
-      await relay.close();
-      if (folder) rmSync(folder, { recursive: true, force: true });
-      const redis = new Redis(redisUrl);
-      const keys = await redis.keys(`${keyPrefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
-    });
+    afterAll(() => instances?.stop());
 
     it('accepts through one instance what was created through the other, and refuses at once what was deleted', async () => {
       const created = await call(a, 'POST', '/v1.0/accesskeys', { token: admin, body: { name: 'shared' } });
@@ -218,7 +162,7 @@ for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
       for (const service of [a, b]) {
         expect(warnings(service, /^Redis is unavailable/)).toBe(1);
         // A REDIS_URL may hold a password: no log line quotes it.
-        expect(service.output.join('\n')).not.toContain(relayedUrl);
+        for (const url of instances.redisUrls) expect(service.output.join('\n')).not.toContain(url);
       }
 
       relay.restore();

@@ -8,6 +8,7 @@ import { configureApp, createAdapter } from '../../src/app.setup.js';
 import { Clock } from '../../src/common/clock.js';
 import { AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { TEST_ENV } from './env.js';
+import { Relay } from './relay.js';
 
 export { ADMIN_PASSWORD, ADMIN_USERNAME, TEST_JWT_SECRET } from './env.js';
 
@@ -62,6 +63,27 @@ export async function startApp(
     config,
     close: () => app.close(),
   };
+}
+
+/**
+ * `startApp` on a MySQL/MariaDB database reached through a relay of its own, which the test cuts,
+ * stalls and heals; `close` restores the relay and closes both.
+ */
+export async function startAppThroughRelay(
+  databaseUrl: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestApp & { relay: Relay }> {
+  const url = new URL(databaseUrl);
+  const relay = new Relay(url.hostname, Number(url.port || 3306));
+  url.port = String(await relay.listen());
+  url.hostname = '127.0.0.1';
+  const t = await startApp(url.toString(), env);
+  const close = async () => {
+    relay.restore();
+    await t.close();
+    await relay.close();
+  };
+  return { ...t, relay, close };
 }
 
 export async function login(http: Server, username: string, password: string): Promise<string> {
