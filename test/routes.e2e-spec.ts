@@ -148,7 +148,7 @@ const ROUTES: Route[] = [
       path: '/v1.0/customers',
       body: { username: `m-${randomUUID().slice(0, 8)}`, password: 'a long password' },
     }),
-    badBody: async () => ({ path: '/v1.0/customers', body: { username: 'x' } }),
+    badBody: async () => ({ path: '/v1.0/customers', body: { username: 'x', password: 'short' } }),
   },
   {
     method: 'get',

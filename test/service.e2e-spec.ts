@@ -56,13 +56,19 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
   });
 
-  it('answers 415 for a body that is not JSON, 413 for one over 100 kB', async () => {
+  it('answers 415 for a body that is not JSON (login reads any body as JSON), 413 for one over 100 kB', async () => {
     const text = await request(t.http)
-      .post('/auth/login')
+      .post('/v1.0/accesskeys')
       .set('content-type', 'text/plain')
       .send('hello')
       .expect(415);
     expect(text.body.error.reason).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const login = await request(t.http)
+      .post('/auth/login')
+      .set('content-type', 'text/plain')
+      .send('hello')
+      .expect(400);
+    expect(login.body.error.reason).toBe('INVALID_JSON_BODY');
     const big = await request(t.http)
       .post('/auth/login')
       .send({ username: 'a', password: 'p'.repeat(101 * 1024) })

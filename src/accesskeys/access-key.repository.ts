@@ -105,7 +105,7 @@ export class AccessKeyRepository {
   /** Live keys, newest first. */
   async list(customerId: string, page: PageRequest): Promise<Page<ShownKey>> {
     const rows: KeyRow[] = await this.keys.query(...newestFirst(LIVE_KEYS_OF_CUSTOMER, [customerId], page));
-    return pageOf(rows.map(fromKeyRow), page);
+    return pageOf(rows.map(fromKeyRow));
   }
 
   findLive(customerId: string, id: string): Promise<AccessKey | null> {

@@ -7,7 +7,7 @@ import { Clock } from '../common/clock.js';
 import { Permission } from '../customers/customer.entity.js';
 import { CustomerRepository } from '../customers/customer.repository.js';
 import { USERNAME } from '../customers/dto/create-customer.dto.js';
-import { unknownUserHash, verifyPassword } from '../customers/password.js';
+import { NO_PASSWORD, unknownUserHash, verifyPassword } from '../customers/password.js';
 import type { Credential } from './credentials.js';
 import type { LoginResponseDto } from './dto/login.dto.js';
 import { JwtTokens, type VerifiedJwt } from './jwt-tokens.js';
@@ -36,14 +36,16 @@ export class AuthService implements OnModuleInit {
   }
 
   /**
-   * Wrong username and wrong password answer alike, in about the same time: an unknown username
-   * still costs one argon2 verification, against a hash no password matches.
+   * Wrong username and wrong password answer alike, in about the same time: an unknown username, or
+   * a customer that has no password yet, still costs one argon2 verification, against a hash no
+   * password matches.
    */
   async login(username: string, password: string): Promise<LoginResponseDto> {
     const canonical = username.toLowerCase();
-    const customer = USERNAME.test(canonical)
+    const found = USERNAME.test(canonical)
       ? await this.customers.findWithPasswordHash({ username: canonical })
       : null;
+    const customer = found?.passwordHash === NO_PASSWORD ? null : found;
     const valid = await verifyPassword(customer?.passwordHash ?? (await unknownUserHash()), password);
     if (customer === null || !valid) throw ApiError.invalidCredentials();
     return { username: customer.username, token: this.tokens.sign(customer) };

@@ -11,13 +11,15 @@ import {
   cannotDeleteSelf,
   cannotDemoteSelf,
   customerNotFound,
+  noUsername,
   usernameTaken,
   wrongOldPassword,
 } from './customers.errors.js';
 import { CustomersService } from './customers.service.js';
 import { CreateCustomerDto } from './dto/create-customer.dto.js';
 import { CustomerDto, CustomerPageDto } from './dto/customer.dto.js';
-import { ChangePasswordDto, UpdateCustomerDto, UpdateProfileDto } from './dto/update-customer.dto.js';
+import { ChangePasswordDto, UpdateCustomerDto } from './dto/update-customer.dto.js';
+import { UpdateProfileDto } from './dto/update-profile.dto.js';
 
 const BAD_ID = ApiError.invalidId();
 const BAD_NAME = ApiError.invalidArgument([
@@ -39,7 +41,9 @@ export class CustomerController {
 
   @Put()
   @Auth()
-  @ApiOperation({ summary: "Change the caller's own name or detail (only the fields given)" })
+  @ApiOperation({
+    summary: "Change the caller's own customer fields (only the fields given; \"\" clears one)",
+  })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(BAD_NAME)
   update(@CurrentPrincipal() principal: Principal, @Body() dto: UpdateProfileDto): Promise<CustomerDto> {
@@ -69,12 +73,18 @@ export class CustomersController {
   @Post()
   @HttpCode(200)
   @Auth(Permission.ProjectSuperAdmin)
-  @ApiOperation({ summary: 'Create a customer (super admin)' })
+  @ApiOperation({
+    summary: 'Create a customer (super admin)',
+    description:
+      "Takes VoIPBIN's body. Without a username the email is the username; without a password the " +
+      'customer cannot log in until one is set.',
+  })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(
     ApiError.invalidArgument([
       { field: 'password', message: 'password must be longer than or equal to 8 characters' },
     ]),
+    noUsername(),
     usernameTaken(),
   )
   create(@Body() dto: CreateCustomerDto): Promise<CustomerDto> {
@@ -104,7 +114,7 @@ export class CustomersController {
 
   @Put(':id')
   @Auth(Permission.ProjectSuperAdmin)
-  @ApiOperation({ summary: "Change a customer's name, detail, permission or password (super admin)" })
+  @ApiOperation({ summary: "Change a customer's fields, permission or password (super admin)" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(BAD_NAME, BAD_ID, customerNotFound(), cannotDemoteSelf())

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { NEXT_PAGE_TOKEN } from '../../common/page.dto.js';
 
 /** An access key. `token` is present in the create and roll responses only. */
 export class AccessKeyDto {
@@ -49,9 +50,6 @@ export class AccessKeyPageDto {
   @ApiProperty({ type: [AccessKeyDto], description: 'Newest first.' })
   result: AccessKeyDto[];
 
-  @ApiProperty({
-    description: 'Pass as `page_token` for the next page; empty on the last page.',
-    example: '',
-  })
+  @ApiProperty(NEXT_PAGE_TOKEN)
   next_page_token: string;
 }
