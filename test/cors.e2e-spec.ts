@@ -41,7 +41,11 @@ describe.each(DATABASES)('CORS on $name', (database) => {
     afterAll(() => t.close());
 
     it('answers a preflight 204 with the methods and headers a client needs, and no credentials', async () => {
-      for (const path of ['/v1.0/accesskeys/00000000-0000-4000-8000-000000000000', '/auth/login', '/nowhere']) {
+      for (const path of [
+        '/v1.0/accesskeys/00000000-0000-4000-8000-000000000000',
+        '/auth/login',
+        '/nowhere',
+      ]) {
         const res = await preflight(t.http, path).expect(204);
         expect(res.text).toBe('');
         expect(res.headers).toMatchObject({

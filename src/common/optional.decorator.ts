@@ -10,5 +10,4 @@ export const IsOptionalNotNull = () => ValidateIf((_object, value) => value !== 
  * Like `@IsOptionalNotNull()`, and an empty string is not checked either: for fields where `""`
  * means "none" (and clears the field), while any other value must have the field's format.
  */
-export const IsOptionalOrEmpty = () =>
-  ValidateIf((_object, value) => value !== undefined && value !== '');
+export const IsOptionalOrEmpty = () => ValidateIf((_object, value) => value !== undefined && value !== '');

@@ -26,7 +26,9 @@ export function newestFirst(select: string, parameters: unknown[], page: PageReq
   const order = ' ORDER BY tm_create DESC, id DESC LIMIT ?';
   if (page.after === null) return [select + order, [...parameters, page.size]];
   const time = sqlDatetime(page.after.time);
-  if (page.after.id === null) return [`${select} AND tm_create < ?${order}`, [...parameters, time, page.size]];
+  if (page.after.id === null) {
+    return [`${select} AND tm_create < ?${order}`, [...parameters, time, page.size]];
+  }
   return [
     `${select} AND (tm_create < ? OR (tm_create = ? AND id < ?))${order}`,
     [...parameters, time, time, page.after.id, page.size],

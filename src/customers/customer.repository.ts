@@ -9,7 +9,10 @@ import { Revocations } from '../redis/revocations.js';
 import { Customer } from './customer.entity.js';
 
 /** VoIPBIN's contact and webhook fields of a customer. */
-export type CustomerContact = Pick<Customer, 'email' | 'phoneNumber' | 'address' | 'webhookMethod' | 'webhookUri'>;
+export type CustomerContact = Pick<
+  Customer,
+  'email' | 'phoneNumber' | 'address' | 'webhookMethod' | 'webhookUri'
+>;
 
 /** What a customer's answer shows. */
 export type CustomerProfile = Pick<

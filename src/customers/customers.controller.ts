@@ -42,7 +42,7 @@ export class CustomerController {
   @Put()
   @Auth()
   @ApiOperation({
-    summary: "Change the caller's own customer fields (only the fields given; \"\" clears one)",
+    summary: 'Change the caller\'s own customer fields (only the fields given; "" clears one)',
   })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(BAD_NAME)

@@ -12,9 +12,7 @@ export const cannotDeleteSelf = () => refused('CANNOT_DELETE_SELF', 'A super adm
 
 /** `field`: where the username came from (the username, or the email that stands for it). */
 export const usernameTaken = (field: 'username' | 'email' = 'username') =>
-  new ApiError(409, 'USERNAME_TAKEN', 'This username is taken.', [
-    { field, message: `${field} is taken` },
-  ]);
+  new ApiError(409, 'USERNAME_TAKEN', 'This username is taken.', [{ field, message: `${field} is taken` }]);
 
 export const noUsername = (field: 'username' | 'email' = 'username') =>
   ApiError.invalidArgument([

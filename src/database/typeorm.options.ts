@@ -16,7 +16,11 @@ import { CustomerContact1796195593009 } from './migrations/1796195593009-Custome
 const QUERY_TIMEOUT_MS = 5000;
 
 const ENTITIES = [Customer, AccessKey];
-const MIGRATIONS = [InitialSchema1795897522357, CredentialLifecycle1795898488202, CustomerContact1796195593009];
+const MIGRATIONS = [
+  InitialSchema1795897522357,
+  CredentialLifecycle1795898488202,
+  CustomerContact1796195593009,
+];
 
 /**
  * The only place database options are built: the app, ormconfig.ts and the tests all call it.

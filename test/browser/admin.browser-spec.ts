@@ -215,6 +215,28 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await context.close();
   });
 
+  it('offers no "Show more" when the next page is the empty one that ends the list', async () => {
+    const full = await insertCustomer(t.ds);
+    for (let i = 0; i < 100; i++) await insertAccessKey(t.ds, full.id, { name: `key ${i}` });
+    const none = await insertCustomer(t.ds);
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    for (const [customer, count] of [
+      [full, '100 keys'],
+      [none, '0 keys'],
+    ] as const) {
+      await page.goto(`${baseUrl}/admin`);
+      await page.getByLabel('Username').fill(customer.username);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText(count, { exact: true }).waitFor();
+      await expect(page.getByRole('button', { name: 'Show more' }).isVisible()).resolves.toBe(false);
+    }
+    await expect(page.getByText('No access keys yet. Create one above.').isVisible()).resolves.toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('works over plain HTTP on a host name other than localhost', async () => {
     // Chromium trusts localhost and 127.0.0.1 as if they were HTTPS; a real host name over HTTP is
     // not, and there a CSP `upgrade-insecure-requests` would send the page's own files to HTTPS.

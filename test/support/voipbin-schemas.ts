@@ -45,7 +45,25 @@ for (const [name, schema] of Object.entries(components)) {
   ajv.addSchema(resolved(schema) as AnySchema, `voipbin:${name}`);
 }
 
-export type Component = 'CustomerManagerAccesskey' | 'CustomerManagerCustomer' | 'ErrorResponse' | 'AuthLoginResponse';
+/** A customer's answer: VoIPBIN's field order, with this service's `username` and `permission` where they always were. */
+export const CUSTOMER_FIELDS = [
+  'id',
+  'username',
+  'name',
+  'detail',
+  'email',
+  'phone_number',
+  'address',
+  'webhook_method',
+  'webhook_uri',
+  'permission',
+  'tm_create',
+  'tm_update',
+  'tm_delete',
+];
+
+export type Component =
+  'CustomerManagerAccesskey' | 'CustomerManagerCustomer' | 'ErrorResponse' | 'AuthLoginResponse';
 
 /** A component schema of VoIPBIN's document. */
 export const component = (name: Component): ValidateFunction => ajv.getSchema(`voipbin:${name}`)!;

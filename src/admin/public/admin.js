@@ -5,11 +5,14 @@
 // - Everything the API returns is rendered with textContent: a key named `<img onerror=...>` is text.
 
 const DAY_SECONDS = 86400;
+const PAGE_SIZE = 100;
 const $ = (id) => document.getElementById(id);
 
 /** The session, in memory: gone on reload, on "Log out", or when the API refuses the token. */
 let session = null; // { username, token }
 let nextPageToken = '';
+/** Whether a page of keys follows the ones shown: only then is there a "Show more". */
+let hasMore = false;
 
 class ApiFailure extends Error {
   constructor(status, body) {
@@ -132,18 +135,28 @@ function showCount() {
   const rows = $('key-rows').children.length;
   $('empty').hidden = rows > 0;
   $('keys').hidden = rows === 0;
-  $('key-count').textContent = rows === 1 ? '1 key' : `${rows} keys${nextPageToken ? ' so far' : ''}`;
-  $('more').hidden = !nextPageToken;
+  $('key-count').textContent = rows === 1 ? '1 key' : `${rows} keys${hasMore ? ' so far' : ''}`;
+  $('more').hidden = !hasMore;
+}
+
+function keysPage(pageToken, size = PAGE_SIZE) {
+  const query = new URLSearchParams({ page_size: String(size) });
+  if (pageToken) query.set('page_token', pageToken);
+  return api('GET', `v1.0/accesskeys?${query}`);
 }
 
 async function loadKeys(append = false) {
-  const query = new URLSearchParams({ page_size: '100' });
-  if (append && nextPageToken) query.set('page_token', nextPageToken);
-  const page = await api('GET', `v1.0/accesskeys?${query}`);
+  const page = await keysPage(append ? nextPageToken : '');
   const rows = page.result.map(keyRow);
   if (append) $('key-rows').append(...rows);
   else $('key-rows').replaceChildren(...rows);
   nextPageToken = page.next_page_token;
+  // Every page with keys has a next_page_token, the last one too: the page after it is empty. A
+  // page shorter than asked for is the last; after a full one, a one-key look ahead tells.
+  hasMore =
+    page.result.length === PAGE_SIZE &&
+    nextPageToken !== '' &&
+    (await keysPage(nextPageToken, 1)).result.length > 0;
   showCount();
 }
 
@@ -160,6 +173,7 @@ function showLoggedIn() {
 function logOut(message = '') {
   session = null;
   nextPageToken = '';
+  hasMore = false;
   $('key-rows').replaceChildren();
   hideNewKey();
   $('app-error').textContent = '';

@@ -29,7 +29,9 @@ export class CustomerContact1796195593009 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     const table = await queryRunner.getTable('customers');
-    const present = columns().filter((column) => table?.findColumnByName(column.name));
-    if (present.length > 0) await queryRunner.dropColumns('customers', present.map((column) => column.name));
+    const present = columns()
+      .map((column) => column.name)
+      .filter((name) => table?.findColumnByName(name));
+    if (present.length > 0) await queryRunner.dropColumns('customers', present);
   }
 }
