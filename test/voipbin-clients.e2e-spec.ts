@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { AccessKey } from '../src/accesskeys/access-key.entity.js';
 import { Customer } from '../src/customers/customer.entity.js';
+import { CustomersService } from '../src/customers/customers.service.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, login, startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer } from './support/factories.js';
@@ -286,6 +287,19 @@ describe.each(DATABASES)("VoIPBIN's own clients on $name", (database) => {
         .set('authorization', `Bearer ${token}`)
         .expect(200);
       expect(me.body.id).toBe(res.body.id);
+    });
+
+    it('lets the admin command give a customer created without a password its first one', async () => {
+      const email = `first-password-${randomUUID().slice(0, 6)}@acme.example.com`;
+      await sdk('post', '/v1.0/customers', rootKey).send(contact(email)).expect(200);
+      await request(t.http)
+        .post('/auth/login')
+        .send({ username: email, password: 'anything-at-all' })
+        .expect(401);
+      // What `npm run admin -- reset-password <username>` runs.
+      const password = await t.app.get(CustomersService).resetPassword(email);
+      expect(password).toMatch(/^[A-Za-z0-9_-]{20}$/);
+      await login(t.http, email, password);
     });
 
     it('answers a login of a customer without a password like one of an unknown username, in about the same time', async () => {
