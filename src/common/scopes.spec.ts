@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { resourcesOf } from '../../test/fixtures/voipbin-openapi/generate-scopes.mjs';
+import { resourcesOf } from '../../test/fixtures/voipbin-openapi/generate-scopes.js';
 import { Permission } from './permission.js';
 import { VOIPBIN_RESOURCES } from './scope-catalogue.js';
 import { normalizeScopes, RESOURCES, Rights, scopeProblem, SUPER_ADMIN_RESOURCES } from './scopes.js';
