@@ -6,7 +6,6 @@ import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
-import { Permission } from './customer.entity.js';
 import {
   cannotDeleteSelf,
   cannotDemoteSelf,
@@ -30,7 +29,7 @@ export class CustomerController {
   constructor(private readonly customers: CustomersService) {}
 
   @Get()
-  @Auth()
+  @Auth('customer:read')
   @ApiOperation({ summary: "The caller's own customer" })
   @ApiOkResponse({ type: CustomerDto })
   get(@CurrentPrincipal() principal: Principal): Promise<CustomerDto> {
@@ -38,7 +37,7 @@ export class CustomerController {
   }
 
   @Put()
-  @Auth()
+  @Auth('customer:write')
   @ApiOperation({ summary: "Change the caller's own name or detail (only the fields given)" })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(BAD_NAME)
@@ -47,16 +46,14 @@ export class CustomerController {
   }
 
   @Put('password')
-  @Auth()
+  @Auth('customer:write', { jwtOnly: true })
   @ApiOperation({ summary: "Change the caller's password (JWT only); every earlier JWT stops working" })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiErrors(wrongOldPassword(), ApiError.permissionDenied())
+  @ApiErrors(wrongOldPassword())
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
   ): Promise<CustomerDto> {
-    // A leaked key must not be enough to take the account over.
-    if (principal.via !== 'jwt') throw ApiError.permissionDenied();
     return this.customers.changePassword(principal.customerId, dto);
   }
 }
@@ -68,7 +65,7 @@ export class CustomersController {
 
   @Post()
   @HttpCode(200)
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:write')
   @ApiOperation({ summary: 'Create a customer (super admin)' })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(
@@ -82,7 +79,7 @@ export class CustomersController {
   }
 
   @Get()
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:read')
   @ApiOperation({ summary: 'List live customers, newest first (super admin)' })
   @ApiOkResponse({ type: CustomerPageDto })
   @ApiErrors(
@@ -93,7 +90,7 @@ export class CustomersController {
   }
 
   @Get(':id')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:read')
   @ApiOperation({ summary: 'Get a customer (super admin)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
@@ -103,7 +100,7 @@ export class CustomersController {
   }
 
   @Put(':id')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:write')
   @ApiOperation({ summary: "Change a customer's name, detail, permission or password (super admin)" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
@@ -117,7 +114,7 @@ export class CustomersController {
   }
 
   @Delete(':id')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:write')
   @ApiOperation({ summary: 'Delete a customer: its JWTs and keys stop working at once (super admin)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto, description: 'The deleted customer, with `tm_delete` set.' })
