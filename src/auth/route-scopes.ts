@@ -33,7 +33,8 @@ export class RouteScopes implements OnModuleInit {
       if (typeof metatype !== 'function') return [];
       const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
       const prototype = metatype.prototype as Record<string, unknown>;
-      return Object.getOwnPropertyNames(prototype).flatMap((name) => {
+      const names = Object.getOwnPropertyNames(prototype).filter((name) => name !== 'constructor');
+      return names.flatMap((name) => {
         const handler = prototype[name];
         if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined)
           return [];

@@ -13,7 +13,7 @@ export interface Principal {
   key?: KeyLimits;
 }
 
-export interface KeyLimits {
+interface KeyLimits {
   /** Its scopes as stored (normalised). */
   scopes: string[];
   /** Its allowed networks; empty: anywhere. */
