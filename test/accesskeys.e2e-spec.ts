@@ -19,6 +19,8 @@ const KEY_FIELDS = [
   'tm_update',
   'tm_delete',
   'tm_last_used',
+  'scopes',
+  'allowed_cidrs',
 ];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -362,7 +364,7 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
       await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(200);
     });
 
-    it("lets a super admin and any access key (even a manager's) manage their own keys", async () => {
+    it("lets a super admin and an admin's key manage their own keys, and never a manager's key", async () => {
       const root = await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
       const rootToken = await login(t.http, 'root', PASSWORD);
       const created = await request(t.http)
@@ -377,6 +379,14 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
         permission: Permission.CustomerManager,
       });
       const { key, token } = await insertAccessKey(t.ds, manager.id);
+      // What the key may do is bounded by what its customer may do now: a manager manages no keys.
+      const refused = await request(t.http).get('/v1.0/accesskeys').query({ accesskey: token }).expect(403);
+      expect(refused.body.error.reason).toBe('PERMISSION_DENIED');
+      await request(t.http)
+        .put(`/v1.0/customers/${manager.id}`)
+        .set('authorization', `Bearer ${rootToken}`)
+        .send({ permission: Permission.CustomerAdmin })
+        .expect(200);
       const res = await request(t.http).get('/v1.0/accesskeys').query({ accesskey: token }).expect(200);
       expect(res.body.result.map((k: { id: string }) => k.id)).toEqual([key.id]);
     });

@@ -5,7 +5,6 @@ import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DATABASE_UNAVAILABLE } from '../common/error-envelope.js';
 import { AppConfig } from '../config/app-config.js';
-import { Permission } from '../customers/customer.entity.js';
 import { Auth, Public } from '../common/auth.decorators.js';
 import { AuthService } from './auth.service.js';
 import { tooManyLoginAttempts } from './auth.errors.js';
@@ -58,10 +57,10 @@ export class AuthController {
   }
 
   @Post('introspect')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('introspect:read')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Check a login JWT or an access key for another service (RFC 7662); super admins only',
+    summary: 'Check a login JWT or an access key for another service (RFC 7662); needs introspect:read',
     description:
       'Active exactly when the credential would authenticate a request here (expiry, deletion, the ' +
       'customer\'s deletion and password changes, a roll\'s grace period). Otherwise only `{"active": false}`.',

@@ -1,11 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** VoIPBIN's permission bits. */
-export const Permission = {
-  ProjectSuperAdmin: 1,
-  CustomerAdmin: 32,
-  CustomerManager: 64,
-} as const;
+export { Permission } from '../common/permission.js';
 
 @Entity('customers')
 @Index('UQ_customers_username_live', ['username', 'live'], { unique: true })

@@ -6,7 +6,6 @@ import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
-import { Permission } from './customer.entity.js';
 import {
   cannotDeleteSelf,
   cannotDemoteSelf,
@@ -32,7 +31,7 @@ export class CustomerController {
   constructor(private readonly customers: CustomersService) {}
 
   @Get()
-  @Auth()
+  @Auth('customer:read')
   @ApiOperation({ summary: "The caller's own customer" })
   @ApiOkResponse({ type: CustomerDto })
   get(@CurrentPrincipal() principal: Principal): Promise<CustomerDto> {
@@ -40,7 +39,7 @@ export class CustomerController {
   }
 
   @Put()
-  @Auth()
+  @Auth('customer:write')
   @ApiOperation({
     summary: 'Change the caller\'s own customer fields (only the fields given; "" clears one)',
   })
@@ -51,16 +50,14 @@ export class CustomerController {
   }
 
   @Put('password')
-  @Auth()
+  @Auth('customer:write', { jwtOnly: true })
   @ApiOperation({ summary: "Change the caller's password (JWT only); every earlier JWT stops working" })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiErrors(wrongOldPassword(), ApiError.permissionDenied())
+  @ApiErrors(wrongOldPassword())
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
   ): Promise<CustomerDto> {
-    // A leaked key must not be enough to take the account over.
-    if (principal.via !== 'jwt') throw ApiError.permissionDenied();
     return this.customers.changePassword(principal.customerId, dto);
   }
 }
@@ -72,7 +69,7 @@ export class CustomersController {
 
   @Post()
   @HttpCode(200)
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:write')
   @ApiOperation({
     summary: 'Create a customer (super admin)',
     description:
@@ -92,7 +89,7 @@ export class CustomersController {
   }
 
   @Get()
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:read')
   @ApiOperation({ summary: 'List live customers, newest first (super admin)' })
   @ApiOkResponse({ type: CustomerPageDto })
   @ApiErrors(
@@ -103,7 +100,7 @@ export class CustomersController {
   }
 
   @Get(':id')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:read')
   @ApiOperation({ summary: 'Get a customer (super admin)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
@@ -113,7 +110,7 @@ export class CustomersController {
   }
 
   @Put(':id')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:write')
   @ApiOperation({ summary: "Change a customer's fields, permission or password (super admin)" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
@@ -127,7 +124,7 @@ export class CustomersController {
   }
 
   @Delete(':id')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:write')
   @ApiOperation({ summary: 'Delete a customer: its JWTs and keys stop working at once (super admin)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto, description: 'The deleted customer, with `tm_delete` set.' })

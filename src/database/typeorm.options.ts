@@ -8,6 +8,7 @@ import { Customer } from '../customers/customer.entity.js';
 import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSchema.js';
 import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-CredentialLifecycle.js';
 import { CustomerContact1796195593009 } from './migrations/1796195593009-CustomerContact.js';
+import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js';
 
 /**
  * A query that has not answered by then fails (503), and its connection is dropped: a database
@@ -20,6 +21,7 @@ const MIGRATIONS = [
   InitialSchema1795897522357,
   CredentialLifecycle1795898488202,
   CustomerContact1796195593009,
+  KeyScopes1796200000000,
 ];
 
 /**

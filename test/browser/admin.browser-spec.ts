@@ -177,6 +177,47 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await context.close();
   });
 
+  it('creates a read-only key and a key with chosen scopes and networks, and shows what each may do', async () => {
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${baseUrl}/admin`);
+    await page.getByLabel('Username').fill(ADMIN_USERNAME);
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Your access keys' }).waitFor();
+    const createForm = page.getByRole('form', { name: 'Create an access key' });
+    const rows = page.locator('#key-rows').getByRole('row');
+
+    await createForm.getByLabel('Name').fill('read only');
+    await createForm.getByLabel('Access', { exact: true }).selectOption('read');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    await page.locator('#new-token').waitFor();
+    await expect(rows.filter({ hasText: 'read only' }).locator('td.access').textContent()).resolves.toContain(
+      'Read-only',
+    );
+
+    // Custom: from the catalogue, filtered; with a network.
+    await createForm.getByLabel('Name').fill('call reports');
+    await createForm.getByLabel('Access', { exact: true }).selectOption('custom');
+    await page.getByLabel('Filter the resources').fill('calls');
+    await page.getByLabel('calls: access', { exact: true }).selectOption('read');
+    await expect(page.getByLabel('numbers: access', { exact: true }).isVisible()).resolves.toBe(false);
+    await createForm.getByLabel('Networks (optional)').fill('203.0.113.0/24');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    const reportRow = rows.filter({ hasText: 'call reports' });
+    await reportRow.waitFor();
+    await expect(reportRow.locator('td.access').textContent()).resolves.toBe('calls:readfrom 203.0.113.0/24');
+    const stored = await t.ds.getRepository(AccessKey).findOneByOrFail({ name: 'call reports' });
+    expect([stored.scopes, stored.allowedCidrs]).toEqual([['calls:read'], ['203.0.113.0/24']]);
+
+    // A custom choice of nothing is refused on the page, before any request.
+    await createForm.getByLabel('Access', { exact: true }).selectOption('custom');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Choose at least one scope' }).waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('pages through more keys than one page holds, and asks to log in again when the session ends', async () => {
     const customer = await insertCustomer(t.ds);
     const start = Date.now() - 200_000;

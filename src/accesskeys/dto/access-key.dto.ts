@@ -44,6 +44,21 @@ export class AccessKeyDto {
     example: null,
   })
   tm_last_used: string | null;
+
+  @ApiProperty({
+    description:
+      "What the key may do (within what its customer may do at each use); `*:write` is the customer's admin.",
+    type: [String],
+    example: ['*:write'],
+  })
+  scopes: string[];
+
+  @ApiProperty({
+    description: 'The networks the key may be used from; empty: anywhere.',
+    type: [String],
+    example: [],
+  })
+  allowed_cidrs: string[];
 }
 
 export class AccessKeyPageDto {
