@@ -1,9 +1,12 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { registerAdminPage } from './admin/admin-page.js';
+import { readLoginBodyAsJson } from './auth/login-body.js';
 import { RequestLog } from './common/logging.js';
 import { requestIdFor } from './common/request-id.js';
+import { AppConfig } from './config/app-config.js';
 import { Draining } from './health/draining.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
@@ -30,6 +33,25 @@ export function createAdapter(trustProxy: boolean | number | string = false): Fa
     done();
   });
   return adapter;
+}
+
+/**
+ * Browser clients on other origins (VoIPBIN's own console among them) may read every answer, as
+ * VoIPBIN allows. Credentials travel in the Authorization header, never as cookies: the `token`
+ * cookie stays same-site, so no answer ever allows credentials. A preflight is answered here,
+ * before routing, so it never reaches the guard or the login throttle.
+ */
+function corsOptions(config: AppConfig): FastifyCorsOptions {
+  return {
+    origin: config.corsOrigins,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    credentials: false,
+    maxAge: 600,
+    // An OPTIONS without Origin is answered 204 as well, rather than with a text/plain 400.
+    strictPreflight: false,
+  };
 }
 
 function setupSwagger(app: NestFastifyApplication): void {
@@ -63,8 +85,10 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
 
   // JSON only: a text/plain body is answered 415 rather than parsed as a string.
   fastify.removeContentTypeParser('text/plain');
+  readLoginBodyAsJson(fastify);
 
   await app.register(fastifyCookie);
+  await app.register(fastifyCors, corsOptions(app.get(AppConfig)));
   app.useSecurityHeaders({
     // helmet's defaults, less `upgrade-insecure-requests`: served over plain HTTP on any host but
     // localhost, that directive makes the browser fetch the admin page's and Swagger UI's own

@@ -4,7 +4,8 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { IS_PUBLIC, REQUIRED_PERMISSION } from '../common/auth.decorators.js';
+import { IS_PUBLIC, JWT_ONLY, REQUIRED_SCOPE } from '../common/auth.decorators.js';
+import { authorization } from './authorization.js';
 import { credentialOf, type Credential } from './credentials.js';
 import type { AuthFailure, Principal } from '../common/principal.js';
 
@@ -40,9 +41,10 @@ export class AccessKeyStrategyGuard extends AuthGuard('accesskey') {
 }
 
 /**
- * The one global guard: every route needs a valid credential unless marked `@Public()`. The
- * credential's source says what it is (credentials.ts), and only that one Passport strategy runs:
- * a JWT never reaches the access-key lookup, nor a key the JWT verifier.
+ * The one global guard: every route needs a valid credential unless marked `@Public()`, and the
+ * scope its `@Auth()` names (a route that names none is refused). The credential's source says what
+ * it is (credentials.ts), and only that one Passport strategy runs: a JWT never reaches the
+ * access-key lookup, nor a key the JWT verifier.
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
@@ -60,6 +62,8 @@ export class AuthenticationGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const scope = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_SCOPE, targets);
+    if (scope === undefined) throw ApiError.permissionDenied();
 
     const http = context.switchToHttp();
     const req = http.getRequest<FastifyRequest & { user?: Principal }>();
@@ -78,8 +82,10 @@ export class AuthenticationGuard implements CanActivate {
     this.metrics.recordAuthentication(credential.kind, 'ok');
     void http.getResponse<FastifyReply>().header('cache-control', 'no-store');
 
-    const anyOf = this.reflector.getAllAndOverride<number | undefined>(REQUIRED_PERMISSION, targets);
-    if (anyOf !== undefined && (req.user!.permission & anyOf) === 0) throw ApiError.permissionDenied();
+    const jwtOnly = this.reflector.getAllAndOverride<boolean>(JWT_ONLY, targets) === true;
+    const verdict = authorization(req.user!, scope, jwtOnly);
+    if (verdict === 'insufficient-scope') throw ApiError.insufficientScope([scope]);
+    if (verdict !== 'allowed') throw ApiError.permissionDenied();
     return true;
   }
 }

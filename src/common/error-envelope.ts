@@ -102,6 +102,7 @@ export function sendError(
     },
   };
   if (status === 401) reply.header('www-authenticate', 'Bearer');
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   if (status === 503) reply.header('retry-after', '5');
   void reply.status(status).header('cache-control', 'no-store').send(body);
 }

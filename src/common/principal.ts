@@ -1,9 +1,25 @@
+import type { Rights } from './scopes.js';
+
 /** Who is calling, as both strategies resolve it. */
 export interface Principal {
   customerId: string;
+  /** The customer's permission bits, as they are now. */
   permission: number;
   via: 'jwt' | 'accesskey';
+  /** What the caller may do: a customer's rights, or a key's scopes within its customer's rights. */
+  rights: Rights;
   accessKeyId?: string;
+  /** A key's own limits, which any key it mints or manages must keep within. */
+  key?: KeyLimits;
+}
+
+interface KeyLimits {
+  /** Its scopes as stored (normalised). */
+  scopes: string[];
+  /** Its allowed networks; empty: anywhere. */
+  allowedCidrs: string[];
+  /** When the secret it was called with stops working. */
+  expiresAt: Date;
 }
 
 /** Why a credential was refused (the answer is the same 401 either way; metrics tell them apart). */

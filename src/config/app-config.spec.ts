@@ -29,6 +29,28 @@ describe('loadConfig', () => {
     expect(config.cookieSecure).toBe(true);
     expect(config.production).toBe(false);
     expect(config.shutdownDrainMs).toBe(2000);
+    expect(config.corsOrigins).toBe('*');
+  });
+
+  it('reads CORS_ORIGINS as origins a browser sends, and refuses anything else by name', () => {
+    expect(
+      loadConfig({ JWT_SECRET: SECRET, CORS_ORIGINS: 'https://Console.example.com, http://127.0.0.1:8080' })
+        .corsOrigins,
+    ).toEqual(['https://console.example.com', 'http://127.0.0.1:8080']);
+    expect(loadConfig({ JWT_SECRET: SECRET, CORS_ORIGINS: 'http://[::1]:3000' }).corsOrigins).toEqual([
+      'http://[::1]:3000',
+    ]);
+    for (const value of [
+      'https://console.example.com/',
+      'https://console.example.com:443',
+      'console.example.com',
+      'ftp://files.example.com',
+      '*, https://console.example.com',
+      'https://console.example.com,',
+      'null',
+    ]) {
+      expect(failure({ JWT_SECRET: SECRET, CORS_ORIGINS: value })).toContain('CORS_ORIGINS');
+    }
   });
 
   it('reads MySQL and MariaDB URLs', () => {
