@@ -38,7 +38,8 @@ describe.each(DATABASES)("VoIPBIN's own clients on $name", (database) => {
   beforeAll(async () => {
     t = await startApp(await database.prepare('voipbin'));
     const admin = await t.ds.getRepository(Customer).findOneByOrFail({ username: ADMIN_USERNAME });
-    rootKey = (await insertAccessKey(t.ds, admin.id)).token;
+    // A super admin's key has the super-admin powers only when it was given them by name.
+    rootKey = (await insertAccessKey(t.ds, admin.id, { scopes: ['*:write', 'customers:write'] })).token;
   });
   afterAll(() => t.close());
 
@@ -53,9 +54,11 @@ describe.each(DATABASES)("VoIPBIN's own clients on $name", (database) => {
   };
 
   /** A customer admin with an access key, as VoIPBIN's clients authenticate. */
+  /** A customer admin and a key of its that outlives any key it makes here (a key makes none that lives longer). */
   async function customerWithKey(): Promise<{ customer: Customer; key: string }> {
     const customer = await insertCustomer(t.ds);
-    return { customer, key: (await insertAccessKey(t.ds, customer.id)).token };
+    const tmExpire = new Date(Date.now() + 2 * 365 * 86400_000);
+    return { customer, key: (await insertAccessKey(t.ds, customer.id, { tmExpire })).token };
   }
 
   const withPassword = (id: string) =>
