@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { Permission } from '../src/customers/customer.entity.js';
-import { login, startAppThroughRelay, type TestApp } from './support/app.js';
+import { login, startApp, startAppThroughRelay, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
 import type { Relay } from './support/relay.js';
@@ -12,6 +16,53 @@ const DEADLINE_MS = 5000;
 /** What a request may take past the deadline on a loaded machine: the answer itself, and scheduling. */
 const SLACK_MS = 1500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// SQLite has no link to lose; what it has is a file another process may hold locked (the admin
+// command, a second instance) for longer than the service waits.
+describe('a database file another process holds locked, on sqlite', () => {
+  let t: TestApp;
+  let other: DataSource;
+  const folder = mkdtempSync(join(tmpdir(), 'voipbin-locked-'));
+
+  beforeAll(async () => {
+    const file = join(folder, 'db.sqlite');
+    t = await startApp(`sqlite:${file}`);
+    other = await new DataSource({ type: 'better-sqlite3', database: file }).initialize();
+  });
+  afterAll(async () => {
+    await other.destroy();
+    await t.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('answers a write that cannot get the lock in time 503, never applies it, and goes on once the lock is released', async () => {
+    const owner = await insertCustomer(t.ds, { username: 'owner', permission: Permission.CustomerAdmin });
+    const auth = `Bearer ${await login(t.http, 'owner', PASSWORD)}`;
+    const { key } = await insertAccessKey(t.ds, owner.id);
+    const holder = other.createQueryRunner();
+    await holder.query('BEGIN IMMEDIATE');
+    try {
+      const res = await request(t.http)
+        .put(`/v1.0/accesskeys/${key.id}`)
+        .set('authorization', auth)
+        .send({ name: 'lost' });
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ reason: 'DATABASE_UNAVAILABLE' });
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.release();
+    }
+    const kept = await request(t.http)
+      .put(`/v1.0/accesskeys/${key.id}`)
+      .set('authorization', auth)
+      .send({ name: 'kept' });
+    expect([kept.status, kept.body.name]).toEqual([200, 'kept']);
+    const [row] = await other.query<{ name: string }[]>('SELECT name FROM access_keys WHERE id = ?', [
+      key.id,
+    ]);
+    expect(row.name).toBe('kept');
+  }, 20_000);
+});
 
 // Through a TCP relay the test black-holes: MySQL/MariaDB only (SQLite has no link to lose).
 for (const database of DATABASES.filter((d) => d.name === 'mysql')) {

@@ -117,7 +117,9 @@ export class AccessKeyRepository {
   }
 
   async insert(key: AccessKey): Promise<void> {
-    await transaction(this.keys.manager.dataSource, (m) => m.insert(AccessKey, key));
+    // A copy: on MariaDB TypeORM merges what INSERT ... RETURNING read back into the object it is
+    // given, raw, past the JSON columns' transformer, and the caller answers from `key`.
+    await transaction(this.keys.manager.dataSource, (m) => m.insert(AccessKey, m.create(AccessKey, key)));
   }
 
   /** The key as this change left it; null when the customer has no live key with this id. */
