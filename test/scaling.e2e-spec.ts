@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ADMIN_PASSWORD, ADMIN_USERNAME } from './support/app.js';
 import { DATABASES } from './support/databases.js';
+import { METRICS_TOKEN } from './support/env.js';
 import { Relay } from './support/relay.js';
 import { ServiceProcess } from './support/service.js';
 
@@ -32,9 +33,11 @@ async function call(
 const loginStatus = async (service: ServiceProcess, username: string, password: string) =>
   (await call(service, 'POST', '/auth/login', { body: { username, password } })).status;
 
+const metrics = async (service: ServiceProcess) =>
+  (await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+
 async function redisUp(service: ServiceProcess): Promise<number> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  return Number(/^redis_up (\d+)$/m.exec(text)?.[1]);
+  return Number(/^redis_up (\d+)$/m.exec(await metrics(service))?.[1]);
 }
 
 async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
@@ -73,8 +76,7 @@ describe('an instance whose Redis is down from the start', () => {
       expect(await loginStatus(service, 'mallory', 'wrong-password')).toBe(401);
     expect(await loginStatus(service, 'mallory', 'wrong-password')).toBe(429);
     expect(await redisUp(service)).toBe(0);
-    const text = await (await fetch(`${service.url}/metrics`)).text();
-    expect(Number(/^redis_errors_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^redis_errors_total (\d+)$/m.exec(await metrics(service))?.[1])).toBeGreaterThan(0);
     expect(warnings(service, /^Redis is unavailable/)).toBe(1);
   });
 

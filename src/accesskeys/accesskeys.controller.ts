@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, CurrentSecretOnly } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
@@ -24,6 +24,7 @@ export class AccessKeysController {
   constructor(private readonly accessKeys: AccessKeysService) {}
 
   @Post()
+  @CurrentSecretOnly()
   @HttpCode(200)
   @ApiOperation({ summary: 'Create an access key; its token is in this response only' })
   @ApiOkResponse({ type: AccessKeyDto, description: 'The new key, with its `token`.' })
@@ -53,6 +54,7 @@ export class AccessKeysController {
   }
 
   @Put(':id')
+  @CurrentSecretOnly()
   @ApiOperation({ summary: "Change an access key's name or detail (only the fields given)" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: AccessKeyDto, description: 'The updated key.' })
@@ -66,6 +68,7 @@ export class AccessKeysController {
   }
 
   @Post(':id/roll')
+  @CurrentSecretOnly()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Give a key a new secret (shown once); the old one keeps working for `grace` seconds',
@@ -87,6 +90,7 @@ export class AccessKeysController {
   }
 
   @Delete(':id')
+  @CurrentSecretOnly()
   @ApiOperation({ summary: 'Delete an access key; it stops working at once' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: AccessKeyDto, description: 'The deleted key, with `tm_delete` set.' })

@@ -12,7 +12,7 @@ import { IntrospectionService } from './introspection.service.js';
 import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { JwtTokens } from './jwt-tokens.js';
-import { LoginThrottlerGuard } from './login-throttler.guard.js';
+import { LoginThrottle } from './login-throttle.js';
 
 @Module({
   imports: [PassportModule, CustomersModule, AccessKeysModule, MetricsModule, RedisModule],
@@ -25,7 +25,7 @@ import { LoginThrottlerGuard } from './login-throttler.guard.js';
     JwtStrategyGuard,
     AccessKeyStrategyGuard,
     AuthenticationGuard,
-    LoginThrottlerGuard,
+    LoginThrottle,
     IntrospectionService,
   ],
   exports: [AuthenticationGuard],

@@ -50,7 +50,7 @@ export class AuthService implements OnModuleInit {
   }
 
   /** What a credential stands for, with every check authentication applies. */
-  async validate(credential: Credential): Promise<Authenticated | AuthFailure> {
+  async validate(credential: Pick<Credential, 'kind' | 'value'>): Promise<Authenticated | AuthFailure> {
     if (credential.kind === 'accesskey') return this.validateAccessKey(credential.value);
     const verified = this.tokens.verify(credential.value);
     return typeof verified === 'string' ? verified : this.validateJwt(verified);
@@ -86,6 +86,7 @@ export class AuthService implements OnModuleInit {
         permission: key.permission | Permission.CustomerAdmin,
         via: 'accesskey',
         accessKeyId: key.id,
+        ...(key.previous && { supersededSecret: true }),
       },
       username: key.username,
       exp: Math.floor(until.getTime() / 1000),

@@ -13,10 +13,13 @@ const STATUS_NAMES: Readonly<Record<number, string>> = {
   403: 'PERMISSION_DENIED',
   404: 'NOT_FOUND',
   405: 'INVALID_ARGUMENT',
+  408: 'DEADLINE_EXCEEDED',
   409: 'ALREADY_EXISTS',
   413: 'INVALID_ARGUMENT',
+  414: 'INVALID_ARGUMENT',
   415: 'INVALID_ARGUMENT',
   429: 'RESOURCE_EXHAUSTED',
+  431: 'INVALID_ARGUMENT',
   500: 'INTERNAL',
   503: 'UNAVAILABLE',
 };
@@ -33,6 +36,8 @@ export class ApiError extends HttpException {
     readonly details: ErrorDetail[] = [],
     /** The envelope's `status`, when not the usual one for the HTTP status. */
     readonly statusName: string = STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT'),
+    /** Sent as `Retry-After`: when to try again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message, status);
   }
@@ -72,6 +77,9 @@ export class ApiError extends HttpException {
       HttpStatus.SERVICE_UNAVAILABLE,
       'DATABASE_UNAVAILABLE',
       'The database is unavailable; retry shortly.',
+      [],
+      undefined,
+      5,
     );
   }
 

@@ -7,6 +7,9 @@ export interface Cursor {
   id: string;
 }
 
+/** The last millisecond of year 9999: later times have no DATETIME, nor a `toISOString()` of four digits. */
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** The opaque `page_token`: base64url of `[milliseconds, id]`. */
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.time.getTime(), cursor.id])).toString('base64url');
@@ -20,6 +23,7 @@ export function decodeCursor(token: string): Cursor {
       value.length === 2 &&
       Number.isSafeInteger(value[0]) &&
       value[0] >= 0 &&
+      value[0] <= LATEST &&
       typeof value[1] === 'string' &&
       isUUID(value[1])
     ) {

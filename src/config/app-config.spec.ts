@@ -28,6 +28,23 @@ describe('loadConfig', () => {
     expect(config.admin).toEqual({ username: 'admin', password: undefined });
     expect(config.cookieSecure).toBe(true);
     expect(config.production).toBe(false);
+    expect(config.loginLimits).toEqual({ perUsernameIp: 5, perIp: 30, perUsername: 20 });
+    expect(config.metricsToken).toBeNull();
+  });
+
+  it('names the public URL the issuer and audience of tokens, PORT making its default', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, PORT: '8080' })).toMatchObject({
+      publicUrl: 'http://localhost:8080',
+      jwt: { issuer: 'http://localhost:8080', audience: 'http://localhost:8080' },
+    });
+    expect(loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: 'https://auth.example.com/' })).toMatchObject({
+      publicUrl: 'https://auth.example.com',
+      jwt: { issuer: 'https://auth.example.com', audience: 'https://auth.example.com' },
+    });
+    expect(
+      loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: 'https://auth.example.com', JWT_ISSUER: 'voipbin-auth' })
+        .jwt,
+    ).toMatchObject({ issuer: 'voipbin-auth', audience: 'https://auth.example.com' });
   });
 
   it('reads MySQL and MariaDB URLs', () => {
@@ -51,6 +68,10 @@ describe('loadConfig', () => {
     [{ ADMIN_USERNAME: 'two words' }, 'ADMIN_USERNAME'],
     [{ COOKIE_SECURE: 'yes' }, 'COOKIE_SECURE'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ PUBLIC_URL: 'auth.example.com' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'ftp://auth.example.com' }, 'PUBLIC_URL'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ LOGIN_LIMIT_PER_USERNAME_IP: '0' }, 'LOGIN_LIMIT_PER_USERNAME_IP'],
   ])('refuses %p, naming %s', (env, name) => {
     expect(failure({ JWT_SECRET: SECRET, ...env })).toContain(name);
   });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { IsNull, Repository, type EntityManager } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
@@ -21,6 +21,21 @@ export type CustomerChanges = Partial<Pick<Customer, 'name' | 'detail' | 'permis
 
 /** Customers are fewer than keys, and larger (a `detail` may hold 4 KiB). */
 const CACHED_CUSTOMERS = 5_000;
+
+/**
+ * The condition of a write that may remove a super admin: the row it changes (`:id`) is no super
+ * admin, or another live one remains. The count is in a derived table, which MySQL materialises
+ * before the update (it refuses a subquery on the table being updated otherwise).
+ */
+const ANOTHER_SUPER_ADMIN_REMAINS = `((permission & 1) = 0 OR (SELECT n FROM (SELECT COUNT(*) AS n
+  FROM customers WHERE id <> :id AND tm_delete IS NULL AND (permission & 1) <> 0) AS others) > 0)`;
+
+/** Every live super admin, locked until the end of the transaction (MySQL/MariaDB). */
+const LOCK_SUPER_ADMINS =
+  'SELECT id FROM customers WHERE tm_delete IS NULL AND (permission & 1) <> 0 FOR UPDATE';
+
+/** What a write to a live customer did. */
+export type WriteResult = 'done' | 'not-found' | 'last-super-admin';
 
 const PROFILES = `SELECT id, username, name, detail, permission, tm_create, tm_update, tm_delete
   FROM customers WHERE tm_delete IS NULL`;
@@ -87,34 +102,75 @@ export class CustomerRepository {
     }
   }
 
-  /** False when no live customer has this id. */
-  async update(id: string, changes: CustomerChanges): Promise<boolean> {
-    const { affected } = await this.customers
-      .createQueryBuilder()
-      .update()
-      // A new password starts a new token generation: every earlier JWT is refused from now on.
-      .set(
-        changes.passwordHash === undefined
-          ? changes
-          : { ...changes, tokenGeneration: () => 'token_generation + 1' },
-      )
-      .where('id = :id AND tm_delete IS NULL', { id })
-      .execute();
-    if (!affected) return false;
-    await this.revocations.publish({ kind: 'customer', id });
-    return true;
+  /**
+   * Changes a live customer. A change of permission without the super-admin bit applies only while
+   * another live super admin remains (`last-super-admin` otherwise).
+   */
+  async update(id: string, changes: CustomerChanges): Promise<WriteResult> {
+    const demotes = changes.permission !== undefined && (changes.permission & 1) === 0;
+    const write = async (manager: EntityManager) => {
+      const query = manager
+        .createQueryBuilder(Customer, 'c')
+        .update()
+        // A new password starts a new token generation: every earlier JWT is refused from now on.
+        .set(
+          changes.passwordHash === undefined
+            ? changes
+            : { ...changes, tokenGeneration: () => 'token_generation + 1' },
+        )
+        .where('id = :id AND tm_delete IS NULL', { id });
+      return (await (demotes ? query.andWhere(ANOTHER_SUPER_ADMIN_REMAINS) : query).execute()).affected;
+    };
+    return this.written(
+      id,
+      demotes ? await this.keepingASuperAdmin(write) : await write(this.customers.manager),
+    );
   }
 
-  /** Soft delete; false when no live customer has this id. */
-  async softDelete(id: string, at: Date): Promise<boolean> {
-    const { affected } = await this.customers.update(
-      { id, tmDelete: IsNull() },
-      // `live: null` frees the username for a new customer (see the unique index).
-      { tmDelete: at, tmUpdate: at, live: null },
+  /** Soft delete of a live customer; the last live super admin is never deleted. */
+  async softDelete(id: string, at: Date): Promise<WriteResult> {
+    const affected = await this.keepingASuperAdmin(
+      async (manager) =>
+        (
+          await manager
+            .createQueryBuilder(Customer, 'c')
+            .update()
+            // `live: null` frees the username for a new customer (see the unique index).
+            .set({ tmDelete: at, tmUpdate: at, live: null })
+            .where('id = :id AND tm_delete IS NULL', { id })
+            .andWhere(ANOTHER_SUPER_ADMIN_REMAINS)
+            .execute()
+        ).affected,
     );
-    if (!affected) return false;
-    await this.revocations.publish({ kind: 'customer', id });
-    return true;
+    return this.written(id, affected);
+  }
+
+  /**
+   * Runs a write that may remove a super admin, whose condition (ANOTHER_SUPER_ADMIN_REMAINS) must
+   * see every other such write that commits before it: two super admins removing each other at the
+   * same moment must not both see the other one remain. SQLite runs one write statement at a time,
+   * the condition included. On MySQL/MariaDB the condition's subquery reads without waiting for a
+   * concurrent write (both removals succeed), so the live super admins are locked first: a second
+   * such write waits for the first to commit, then reads what it wrote (READ COMMITTED: each
+   * statement reads the latest commits, and only the matching rows stay locked).
+   */
+  private keepingASuperAdmin(write: (manager: EntityManager) => Promise<number | undefined>) {
+    const manager = this.customers.manager;
+    if (manager.connection.options.type === 'better-sqlite3') return write(manager);
+    return manager.transaction('READ COMMITTED', async (locked) => {
+      await locked.query(LOCK_SUPER_ADMINS);
+      return write(locked);
+    });
+  }
+
+  /** After a write to a live customer: revoke what is cached of it, or say why nothing was written. */
+  private async written(id: string, affected: number | undefined): Promise<WriteResult> {
+    if (affected) {
+      await this.revocations.publish({ kind: 'customer', id });
+      return 'done';
+    }
+    const live = await this.customers.existsBy({ id, tmDelete: IsNull() });
+    return live ? 'last-super-admin' : 'not-found';
   }
 
   /** A customer, live or deleted (the answer to a delete). */

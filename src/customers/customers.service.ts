@@ -3,11 +3,17 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { pageRequest } from '../common/pagination.js';
 import { Customer, Permission } from './customer.entity.js';
-import { CustomerRepository, type CustomerChanges, type CustomerProfile } from './customer.repository.js';
+import {
+  CustomerRepository,
+  type CustomerChanges,
+  type CustomerProfile,
+  type WriteResult,
+} from './customer.repository.js';
 import {
   cannotDeleteSelf,
   cannotDemoteSelf,
   customerNotFound,
+  lastSuperAdmin,
   usernameTaken,
   wrongOldPassword,
 } from './customers.errors.js';
@@ -75,8 +81,8 @@ export class CustomersService {
 
   /**
    * A super admin (`actorId`) changing any customer; a new password revokes the customer's JWTs.
-   * Only a super admin gets here, and it can neither demote nor delete itself: so whoever it
-   * removes, one super admin (itself) is left.
+   * It can neither demote nor delete itself, and the last live super admin is never removed, even
+   * when two remove each other at the same moment (the repository makes the write conditional).
    */
   updateByAdmin(actorId: string, id: string, dto: UpdateCustomerDto): Promise<CustomerDto> {
     if (id === actorId && dto.permission !== undefined && !isSuperAdmin(dto.permission)) {
@@ -88,7 +94,7 @@ export class CustomersService {
   /** Soft delete: the customer can no longer log in, and its JWTs and keys stop working at once. */
   async remove(actorId: string, id: string): Promise<CustomerDto> {
     if (id === actorId) throw cannotDeleteSelf();
-    if (!(await this.customers.softDelete(id, this.clock.now()))) throw customerNotFound();
+    refuseUnlessDone(await this.customers.softDelete(id, this.clock.now()));
     return toCustomerDto(await this.customers.findAny(id));
   }
 
@@ -115,7 +121,12 @@ export class CustomersService {
     if (dto.detail !== undefined) changes.detail = dto.detail;
     if (dto.permission !== undefined) changes.permission = dto.permission;
     if (dto.password !== undefined) changes.passwordHash = await hashPassword(dto.password);
-    if (!(await this.customers.update(id, changes))) throw customerNotFound();
+    refuseUnlessDone(await this.customers.update(id, changes));
     return this.get(id);
   }
+}
+
+function refuseUnlessDone(result: WriteResult): void {
+  if (result === 'not-found') throw customerNotFound();
+  if (result === 'last-super-admin') throw lastSuperAdmin();
 }
