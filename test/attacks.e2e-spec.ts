@@ -9,6 +9,7 @@ import { login, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js
 import { DATABASES } from './support/databases.js';
 import { METRICS_TOKEN, TEST_PUBLIC_URL } from './support/env.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
+import { ServiceProcess } from './support/service.js';
 
 /** The envelope of API.md, with the id the answer's X-Request-Id header carries. */
 function expectEnvelope(
@@ -537,5 +538,21 @@ describe.each(DATABASES)('deployment settings on $name', (database) => {
     } finally {
       await uncached.close();
     }
+  });
+});
+
+describe('the built service started with AUTH_CACHE_TTL and no REDIS_URL', () => {
+  let service: ServiceProcess | undefined;
+  afterAll(() => service?.stop());
+
+  it('warns at start, naming both variables', async () => {
+    service = await ServiceProcess.start({ AUTH_CACHE_TTL: '10' });
+    const warned = async () =>
+      service!
+        .logLines()
+        .some((line) => line.level === 40 && /AUTH_CACHE_TTL=10 without REDIS_URL/.test(String(line.msg)));
+    for (let i = 0; i < 50 && !(await warned()); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await warned()).toBe(true);
   });
 });

@@ -9,8 +9,12 @@ const rejection = (promise: Promise<RateLimiterRes>) =>
   );
 
 describe('MemoryCounters', () => {
-  beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2026, 11, 1) }));
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers({ now: Date.UTC(2026, 11, 1) });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('counts in a fixed window, refusing past its points, and starts afresh when the window ends', async () => {
     const counters = new MemoryCounters({ points: 2, duration: 60, max: 10 });
