@@ -1,10 +1,9 @@
-import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import fastifyCookie from '@fastify/cookie';
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBodyParser, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registerAdminPage } from './admin/admin-page.js';
 import { clientErrorResponse, sendError } from './common/error-envelope.js';
 import { ApiError } from './common/api-error.js';
@@ -78,22 +77,32 @@ function deeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
+type BodyParser = FastifyBodyParser<Buffer>;
+
 /**
- * Request bodies, in this one place. The API reads JSON only: Fastify's own JSON parser (prototype
- * poisoning removed), refusing a body nested deeper than MAX_JSON_DEPTH before validation walks it
- * (class-transformer recurses, and a few kB of brackets overflow its stack). Every other content
+ * Request bodies, in this one place. The API reads JSON only (`jsonBody`). Every other content
  * type, or a body without one, reaches `otherMediaType`, which refuses it with 415: an HTML form
  * (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`) can post across
  * sites with the login cookie, and none of them is read. A route that must read another type is
- * given its parser in `otherMediaType`, by its route. Registered through Nest (`useBodyParser`), so
- * that Nest adds neither its JSON nor its form parser.
+ * given its parser there, by its route (`req.routeOptions.url`). Registered through Nest
+ * (`useBodyParser`), so that Nest adds neither its JSON nor its form parser.
  */
 function registerBodyParsers(app: NestFastifyApplication): void {
   const server: FastifyInstance = app.getHttpAdapter().getInstance();
   server.removeAllContentTypeParsers();
-  const parseJson = server.getDefaultJsonParser('remove', 'remove');
-  app.useBodyParser<Server>('application/json', { bodyLimit: BODY_LIMIT }, (req, body, done) => {
-    void parseJson(req, body.toString(), (error, parsed) => {
+  app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT }, jsonBody(server));
+  app.useBodyParser('*', { bodyLimit: BODY_LIMIT }, otherMediaType);
+}
+
+/**
+ * Fastify's own JSON parser (prototype poisoning removed), refusing a body nested deeper than
+ * MAX_JSON_DEPTH before validation walks it: class-transformer recurses, and a few kB of brackets
+ * overflow its stack.
+ */
+function jsonBody(server: FastifyInstance): BodyParser {
+  const parse = server.getDefaultJsonParser('remove', 'remove');
+  return (req, body, done) => {
+    void parse(req, body.toString(), (error, parsed) => {
       if (error) done(error, undefined);
       else if (deeperThan(parsed, MAX_JSON_DEPTH)) {
         done(
@@ -106,13 +115,12 @@ function registerBodyParsers(app: NestFastifyApplication): void {
         );
       } else done(null, parsed);
     });
-  });
-  app.useBodyParser('*', { bodyLimit: BODY_LIMIT }, otherMediaType);
+  };
 }
 
-function otherMediaType(_req: unknown, _body: Buffer, done: (error: Error | null, body?: unknown) => void) {
+const otherMediaType: BodyParser = (_req, _body, done) => {
   done(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.'), undefined);
-}
+};
 
 function setupSwagger(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
