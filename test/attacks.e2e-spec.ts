@@ -5,7 +5,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { AccessKey } from '../src/accesskeys/access-key.entity.js';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
-import { login, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
+import { login, signJwt as sign, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 import { METRICS_TOKEN, TEST_PUBLIC_URL } from './support/env.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
@@ -26,6 +26,16 @@ function expectEnvelope(
       details: expect.any(Array),
     },
   });
+}
+
+/** The app started with `env` on `url`, for `use` alone. */
+async function withApp(url: string, env: Record<string, string>, use: (t: TestApp) => Promise<void>) {
+  const t = await startApp(url, env);
+  try {
+    await use(t);
+  } finally {
+    await t.close();
+  }
 }
 
 /** `depth` arrays one inside the other: `[[[...]]]`. */
@@ -433,32 +443,27 @@ describe.each(DATABASES)('attacks from outside on $name', (database) => {
   });
 
   describe('JWTs', () => {
-    const sign = (options: jwt.SignOptions, claims: object = { sub: root.id, gen: 0 }) =>
-      jwt.sign(claims, TEST_JWT_SECRET, {
-        algorithm: 'HS256',
-        issuer: TEST_PUBLIC_URL,
-        audience: TEST_PUBLIC_URL,
-        expiresIn: 3600,
-        ...options,
-      });
+    const rootClaims = () => ({ sub: root.id, gen: 0 });
 
     it('carry the public URL as issuer and audience, and are refused without them or with a critical header', async () => {
       const claims = jwt.decode(rootJwt) as jwt.JwtPayload;
       expect(claims).toMatchObject({ iss: TEST_PUBLIC_URL, aud: TEST_PUBLIC_URL });
       await request(t.http)
         .get('/v1.0/customer')
-        .set('authorization', `Bearer ${sign({})}`)
+        .set('authorization', `Bearer ${sign(rootClaims())}`)
         .expect(200);
       for (const token of [
-        sign({ audience: 'https://another.example' }),
-        sign({ issuer: 'voipbin-auth' }),
-        jwt.sign({ sub: root.id, gen: 0 }, TEST_JWT_SECRET, {
+        sign(rootClaims(), { audience: 'https://another.example' }),
+        sign(rootClaims(), { issuer: 'voipbin-auth' }),
+        jwt.sign(rootClaims(), TEST_JWT_SECRET, {
           algorithm: 'HS256',
           issuer: TEST_PUBLIC_URL,
           expiresIn: 3600,
         }),
-        sign({ header: { alg: 'HS256', crit: ['x-vb-bind'], 'x-vb-bind': 1 } as jwt.JwtHeader }),
-        sign({ header: { alg: 'HS256', crit: [] } as jwt.JwtHeader }),
+        sign(rootClaims(), {
+          header: { alg: 'HS256', crit: ['x-vb-bind'], 'x-vb-bind': 1 } as jwt.JwtHeader,
+        }),
+        sign(rootClaims(), { header: { alg: 'HS256', crit: [] } as jwt.JwtHeader }),
       ]) {
         const res = await request(t.http)
           .get('/v1.0/customer')
@@ -476,29 +481,20 @@ describe.each(DATABASES)('deployment settings on $name', (database) => {
     url = await database.prepare('settings');
   });
 
-  it('verify JWT_ISSUER on every token', async () => {
-    const t = await startApp(url, { JWT_ISSUER: 'https://auth.example.test' });
-    try {
+  it('verify JWT_ISSUER on every token', () =>
+    withApp(url, { JWT_ISSUER: 'https://auth.example.test' }, async (t) => {
       await truncate(t.ds);
       const alice = await insertCustomer(t.ds, { username: 'alice' });
       const token = await login(t.http, 'alice', PASSWORD);
       expect(jwt.decode(token)).toMatchObject({ iss: 'https://auth.example.test', aud: TEST_PUBLIC_URL });
       await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(200);
-      const foreign = jwt.sign({ sub: alice.id, gen: 0 }, TEST_JWT_SECRET, {
-        algorithm: 'HS256',
-        issuer: TEST_PUBLIC_URL,
-        audience: TEST_PUBLIC_URL,
-        expiresIn: 3600,
-      });
+      // Signed with the secret, for the public URL as issuer: not this deployment's issuer.
+      const foreign = sign({ sub: alice.id, gen: 0 });
       await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${foreign}`).expect(401);
-    } finally {
-      await t.close();
-    }
-  });
+    }));
 
   it('send HSTS only over TLS: behind a trusted proxy that says https, not over plain HTTP', async () => {
-    const t = await startApp(url, { TRUST_PROXY: 'true' });
-    try {
+    await withApp(url, { TRUST_PROXY: 'true' }, async (t) => {
       const plain = await request(t.http).get('/health').expect(200);
       expect(plain.headers['strict-transport-security']).toBeUndefined();
       const forwardedHttp = await request(t.http).get('/health').set('x-forwarded-proto', 'http').expect(200);
@@ -510,34 +506,23 @@ describe.each(DATABASES)('deployment settings on $name', (database) => {
           'max-age=31536000; includeSubDomains',
         ]);
       }
-    } finally {
-      await t.close();
-    }
-    const untrusting = await startApp(url, { TRUST_PROXY: 'false' });
-    try {
-      const res = await request(untrusting.http).get('/health').set('x-forwarded-proto', 'https').expect(200);
+    });
+    await withApp(url, { TRUST_PROXY: 'false' }, async (t) => {
+      const res = await request(t.http).get('/health').set('x-forwarded-proto', 'https').expect(200);
       expect(res.headers['strict-transport-security']).toBeUndefined();
-    } finally {
-      await untrusting.close();
-    }
+    });
   });
 
   it('warn in /ready while AUTH_CACHE_TTL is on without REDIS_URL, and not otherwise', async () => {
-    const cached = await startApp(url, { AUTH_CACHE_TTL: '10' });
-    try {
-      const res = await request(cached.http).get('/ready').expect(200);
+    await withApp(url, { AUTH_CACHE_TTL: '10' }, async (t) => {
+      const res = await request(t.http).get('/ready').expect(200);
       expect(res.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
       expect(res.body.warnings).toEqual([expect.stringMatching(/AUTH_CACHE_TTL.*REDIS_URL/)]);
-    } finally {
-      await cached.close();
-    }
-    const uncached = await startApp(url, { AUTH_CACHE_TTL: '0' });
-    try {
-      const res = await request(uncached.http).get('/ready').expect(200);
+    });
+    await withApp(url, { AUTH_CACHE_TTL: '0' }, async (t) => {
+      const res = await request(t.http).get('/ready').expect(200);
       expect(res.body.warnings).toBeUndefined();
-    } finally {
-      await uncached.close();
-    }
+    });
   });
 });
 

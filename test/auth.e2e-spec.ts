@@ -4,22 +4,14 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { AccessKey } from '../src/accesskeys/access-key.entity.js';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
-import { login, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
+import { login, signJwt, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
 import { TEST_PUBLIC_URL } from './support/env.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
 
 const ENVELOPE_KEYS = ['status', 'reason', 'message', 'request_id', 'details'];
 
-function sign(claims: object, options: jwt.SignOptions = {}, secret = TEST_JWT_SECRET): string {
-  return jwt.sign(claims, secret, {
-    algorithm: 'HS256',
-    issuer: TEST_PUBLIC_URL,
-    audience: TEST_PUBLIC_URL,
-    expiresIn: 3600,
-    ...options,
-  });
-}
+const sign = signJwt;
 
 /** A token in the `alg: none` form, which must never be accepted. */
 function unsigned(claims: object): string {

@@ -7,7 +7,7 @@ import { AccessKey } from '../src/accesskeys/access-key.entity.js';
 import { jwkThumbprint } from '../src/config/signing-keys.js';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
 import { Revocations } from '../src/redis/revocations.js';
-import { login, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
+import { login, signJwt, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
 import { TEST_PUBLIC_URL } from './support/env.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
@@ -163,14 +163,7 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
     expect(res.headers['cache-control']).toBe('no-store');
     return res.body as Record<string, unknown>;
   };
-  const sign = (claims: object, options: jwt.SignOptions = {}) =>
-    jwt.sign(claims, TEST_JWT_SECRET, {
-      algorithm: 'HS256',
-      issuer: TEST_PUBLIC_URL,
-      audience: TEST_PUBLIC_URL,
-      expiresIn: 3600,
-      ...options,
-    });
+  const sign = signJwt;
 
   it('publishes no keys under HS256', async () => {
     const res = await request(t.http).get('/.well-known/jwks.json').expect(200);
