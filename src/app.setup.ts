@@ -1,14 +1,17 @@
 import type { Duplex } from 'node:stream';
 import fastifyCookie from '@fastify/cookie';
 import { Logger } from '@nestjs/common';
+import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyBodyParser, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registerAdminPage } from './admin/admin-page.js';
 import { clientErrorResponse, sendError } from './common/error-envelope.js';
 import { ApiError } from './common/api-error.js';
+import { readLoginBodyAsJson } from './auth/login-body.js';
 import { RequestLog } from './common/logging.js';
 import { requestIdFor } from './common/request-id.js';
+import { AppConfig } from './config/app-config.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 const BODY_LIMIT = 100 * 1024;
@@ -83,8 +86,9 @@ type BodyParser = FastifyBodyParser<Buffer>;
  * Request bodies, in this one place. The API reads JSON only (`jsonBody`). Every other content
  * type, or a body without one, reaches `otherMediaType`, which refuses it with 415: an HTML form
  * (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`) can post across
- * sites with the login cookie, and none of them is read. A route that must read another type is
- * given its parser there, by its route (`req.routeOptions.url`). Registered through Nest
+ * sites with the login cookie, and none of them is read. The one route that reads JSON whatever its
+ * type, POST /auth/login, has it retyped before parsing (auth/login-body.ts); another would be given
+ * its parser in `otherMediaType`, by its route (`req.routeOptions.url`). Registered through Nest
  * (`useBodyParser`), so that Nest adds neither its JSON nor its form parser.
  */
 function registerBodyParsers(app: NestFastifyApplication): void {
@@ -122,6 +126,25 @@ const otherMediaType: BodyParser = (_req, _body, done) => {
   done(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.'), undefined);
 };
 
+/**
+ * Browser clients on other origins (VoIPBIN's own console among them) may read every answer, as
+ * VoIPBIN allows. Credentials travel in the Authorization header, never as cookies: the `token`
+ * cookie stays same-site, so no answer ever allows credentials. A preflight is answered here,
+ * before routing, so it never reaches the guard or the login throttle.
+ */
+function corsOptions(config: AppConfig): FastifyCorsOptions {
+  return {
+    origin: config.corsOrigins,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    credentials: false,
+    maxAge: 600,
+    // An OPTIONS without Origin is answered 204 as well, rather than with a text/plain 400.
+    strictPreflight: false,
+  };
+}
+
 function setupSwagger(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
     .setTitle('VoIPBIN authentication and access keys')
@@ -152,7 +175,9 @@ function setupSwagger(app: NestFastifyApplication): void {
  */
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
   registerBodyParsers(app);
+  readLoginBodyAsJson(app.getHttpAdapter().getInstance());
   await app.register(fastifyCookie);
+  await app.register(fastifyCors, corsOptions(app.get(AppConfig)));
   app.useSecurityHeaders({
     // helmet's defaults, less `upgrade-insecure-requests`: served over plain HTTP on any host but
     // localhost, that directive makes the browser fetch the admin page's and Swagger UI's own

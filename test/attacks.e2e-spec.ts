@@ -170,11 +170,14 @@ describe.each(DATABASES)('attacks from outside on $name', (database) => {
       const doc = (await request(t.http).get('/docs-json').expect(200)).body as {
         paths: Record<string, Record<string, unknown>>;
       };
-      const routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
-        (['post', 'put', 'delete'] as const)
-          .filter((method) => method in ops)
-          .map((method) => ({ method, path: path.replace('{id}', randomUUID()) })),
-      );
+      const routes = Object.entries(doc.paths)
+        // The one exception: login reads its body as JSON whatever its type, as VoIPBIN does.
+        .filter(([path]) => path !== '/auth/login')
+        .flatMap(([path, ops]) =>
+          (['post', 'put', 'delete'] as const)
+            .filter((method) => method in ops)
+            .map((method) => ({ method, path: path.replace('{id}', randomUUID()) })),
+        );
       expect(routes.length).toBeGreaterThanOrEqual(10);
       for (const { method, path } of routes) {
         for (const [type, body] of bodies) {
@@ -263,7 +266,9 @@ describe.each(DATABASES)('attacks from outside on $name', (database) => {
         username: `sa-${randomUUID().slice(0, 8)}`,
         permission: Permission.ProjectSuperAdmin,
       });
-      const adminKey = `Bearer ${(await insertAccessKey(t.ds, admin.id)).token}`;
+      // A key with every power of its super admin.
+      const { token } = await insertAccessKey(t.ds, admin.id, { scopes: ['*:write', 'customers:write'] });
+      const adminKey = `Bearer ${token}`;
       const other = await insertCustomer(t.ds, { username: `o-${randomUUID().slice(0, 8)}` });
       for (const id of [admin.id, other.id]) {
         const res = await request(t.http)

@@ -12,6 +12,8 @@ import { TEST_PUBLIC_URL } from './support/env.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
 
+const ALICE = Permission.CustomerAdmin | Permission.CustomerManager;
+
 const pem = (key: KeyObject) =>
   key.export({ format: 'pem', type: key.type === 'private' ? 'pkcs8' : 'spki' }).toString();
 const ecKeys = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -137,6 +139,7 @@ describe.each(DATABASES)('ES256 tokens and the JWKS on $name', (database) => {
       permission: Permission.CustomerAdmin,
       token_type: 'jwt',
       exp: (jwt.decode(token) as { exp: number }).exp,
+      scope: '*:write',
     });
   });
 });
@@ -154,7 +157,7 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
     await truncate(t.ds);
     await insertCustomer(t.ds, { username: 'root', permission: Permission.ProjectSuperAdmin });
     root = `Bearer ${await login(t.http, 'root', PASSWORD)}`;
-    alice = await insertCustomer(t.ds, { username: 'alice', permission: Permission.CustomerManager });
+    alice = await insertCustomer(t.ds, { username: 'alice', permission: ALICE });
   });
 
   const introspect = async (token: string, caller = root) => {
@@ -176,9 +179,10 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
       active: true,
       customer_id: alice.id,
       username: 'alice',
-      permission: Permission.CustomerManager,
+      permission: ALICE,
       token_type: 'jwt',
       exp: (jwt.decode(token) as { exp: number }).exp,
+      scope: '*:write',
     });
     const expired = jwt.sign({ ...claimsOf(alice), exp: seconds(new Date()) - 10 }, TEST_JWT_SECRET, {
       algorithm: 'HS256',
@@ -201,21 +205,38 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
   });
 
   it('answers for a live access key, and inactive once it expired or was deleted, or its customer was', async () => {
-    const { key, token } = await insertAccessKey(t.ds, alice.id);
+    const { key, token } = await insertAccessKey(t.ds, alice.id, {
+      scopes: ['calls:write', 'numbers:read'],
+      allowedCidrs: ['203.0.113.0/24'],
+    });
+    // What it may do, for the services behind the API to enforce: its scopes, and its networks.
     expect(await introspect(token)).toEqual({
       active: true,
       customer_id: alice.id,
       username: 'alice',
-      // A key acts as its customer's admin, at introspection as at authentication.
-      permission: Permission.CustomerManager | Permission.CustomerAdmin,
+      permission: ALICE,
       token_type: 'accesskey',
       exp: seconds(key.tmExpire),
+      scope: 'calls:write numbers:read',
+      allowed_cidrs: ['203.0.113.0/24'],
     });
+    // Within its customer's rights as they are now: a demoted customer's keys narrow at once.
+    await request(t.http)
+      .put(`/v1.0/customers/${alice.id}`)
+      .set('authorization', root)
+      .send({ permission: 0 })
+      .expect(200);
+    expect(await introspect(token)).toMatchObject({ active: true, scope: '' });
+    await t.ds.getRepository(Customer).update({ id: alice.id }, { permission: ALICE });
+    await t.app.get(Revocations).publish({ kind: 'customer', id: alice.id });
 
     const expired = await insertAccessKey(t.ds, alice.id, { tmExpire: new Date(Date.now() - 1000) });
     expect(await introspect(expired.token)).toEqual({ active: false });
 
-    await request(t.http).delete(`/v1.0/accesskeys/${key.id}`).query({ accesskey: token }).expect(200);
+    await request(t.http)
+      .delete(`/v1.0/accesskeys/${key.id}`)
+      .set('authorization', `Bearer ${await login(t.http, 'alice', PASSWORD)}`)
+      .expect(200);
     expect(await introspect(token)).toEqual({ active: false });
 
     const other = await insertAccessKey(t.ds, alice.id);
@@ -279,16 +300,23 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
       .send(body)
       .expect(403);
     expect(denied.body.error.reason).toBe('PERMISSION_DENIED');
-    // An ordinary customer's key acts as its admin, not as a super admin.
-    const aliceKey = await insertAccessKey(t.ds, alice.id);
-    await request(t.http)
+    // An ordinary customer's key is no super admin, whatever its scopes say.
+    const aliceKey = await insertAccessKey(t.ds, alice.id, { scopes: ['introspect:read'] });
+    const refused = await request(t.http)
       .post('/auth/introspect')
       .query({ accesskey: aliceKey.token })
-      .send(body)
-      .expect(403);
+      .send(body);
+    expect([refused.status, refused.body.error.reason]).toEqual([403, 'PERMISSION_DENIED']);
 
+    // A super admin's key has the power only when it was given it.
     const rootRow = await t.ds.getRepository(Customer).findOneByOrFail({ username: 'root' });
-    const rootKey = await insertAccessKey(t.ds, rootRow.id);
+    const rootDefault = await insertAccessKey(t.ds, rootRow.id);
+    const unscoped = await request(t.http)
+      .post('/auth/introspect')
+      .query({ accesskey: rootDefault.token })
+      .send(body);
+    expect([unscoped.status, unscoped.body.error.reason]).toEqual([403, 'INSUFFICIENT_SCOPE']);
+    const rootKey = await insertAccessKey(t.ds, rootRow.id, { scopes: ['introspect:read'] });
     expect(await introspect(aliceKey.token, `Bearer ${rootKey.token}`)).toMatchObject({ active: true });
 
     for (const bad of [{}, { token: 42 }, { token: 'x', extra: 1 }]) {

@@ -20,6 +20,11 @@ const fieldName = fc.oneof(
     'old_password',
     'new_password',
     'permission',
+    'email',
+    'phone_number',
+    'address',
+    'webhook_method',
+    'webhook_uri',
     'page_size',
     'page_token',
     'token',
@@ -143,8 +148,10 @@ describe.each(DATABASES)('arbitrary input on $name', (database) => {
           seen.add(res.status);
           expect(res.status).toBeLessThan(500);
           // The API reads JSON alone: anything else is refused before it reaches a handler (or the
-          // router refuses the path first).
-          if (sendsBody && type !== JSON_TYPE) expect([414, 415]).toContain(res.status);
+          // router refuses the path first). Login alone reads any body as JSON, as VoIPBIN does.
+          if (sendsBody && type !== JSON_TYPE && route.path !== '/auth/login') {
+            expect([414, 415]).toContain(res.status);
+          }
           if (route.path.includes('{id}') && id.length > 100) expect(res.status).toBe(414);
           if (res.status >= 400) {
             expect(res.body).toEqual({

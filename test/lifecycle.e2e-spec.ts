@@ -89,7 +89,7 @@ describe.each(DATABASES)('the life of a credential on $name', (database) => {
         .send({ permission: Permission.CustomerAdmin })
         .expect(409);
       expect(demote.body.error.reason).toBe('CANNOT_DEMOTE_SELF');
-      const { token: rootKey } = await insertAccessKey(t.ds, root.id);
+      const { token: rootKey } = await insertAccessKey(t.ds, root.id, { scopes: ['customers:write'] });
       await request(t.http).delete(`/v1.0/customers/${root.id}`).query({ accesskey: rootKey }).expect(409);
       expect(await t.ds.getRepository(Customer).findOneByOrFail({ id: root.id })).toMatchObject({
         permission: SUPER,
@@ -154,7 +154,9 @@ describe.each(DATABASES)('the life of a credential on $name', (database) => {
       const admin = await insertCustomer(t.ds, { username: 'admin2', permission: Permission.CustomerAdmin });
       await insertCustomer(t.ds, { username: 'manager', permission: Permission.CustomerManager });
       const { token: adminKey } = await insertAccessKey(t.ds, admin.id);
-      const { token: rootKey } = await insertAccessKey(t.ds, root.id);
+      // A super admin's key has the super-admin powers only when it was given them by name.
+      const { token: rootDefaultKey } = await insertAccessKey(t.ds, root.id);
+      const { token: rootKey } = await insertAccessKey(t.ds, root.id, { scopes: ['customers:write'] });
       const routes = (id: string) => [
         request(t.http).get('/v1.0/customers'),
         request(t.http).get(`/v1.0/customers/${id}`),
@@ -165,6 +167,7 @@ describe.each(DATABASES)('the life of a credential on $name', (database) => {
         bearer(await login(t.http, 'admin2', PASSWORD)),
         bearer(await login(t.http, 'manager', PASSWORD)),
         bearer(adminKey),
+        bearer(rootDefaultKey),
       ]) {
         for (const req of routes(admin.id))
           expect((await req.set('authorization', credential)).status).toBe(403);

@@ -27,10 +27,11 @@ interface Route {
   /** As the OpenAPI document names it. */
   path: string;
   /**
-   * The permission bits of which a caller needs one (none: any caller), and the kinds of credential
-   * that may call it; every other authenticated caller gets 403. A key acts as its customer's admin.
+   * Who gets a 2xx, and with which kinds of credential (none: every kind); every other
+   * authenticated caller gets 403. A key may do what its scopes allow within its customer's rights:
+   * the admin's and the manager's keys have the default scopes, the super admin's key its powers too.
    */
-  needs?: number;
+  allowed: Caller[];
   kinds?: Kind[];
   /** A fresh target of the caller's own (a delete or roll uses it up). */
   target: (c: Context, caller: CallerState) => Promise<Target>;
@@ -66,29 +67,30 @@ const strangerKey =
 const freshCustomer = async (c: Context) =>
   `/v1.0/customers/${(await insertCustomer(c.t.ds, { username: `c-${randomUUID().slice(0, 8)}` })).id}`;
 const NOT_A_UUID = 'not-a-uuid';
-const ADMINS = Permission.CustomerAdmin | Permission.ProjectSuperAdmin;
-const SUPER_ADMINS = Permission.ProjectSuperAdmin;
+const ADMINS: Caller[] = ['admin', 'superAdmin'];
+const SUPER_ADMINS: Caller[] = ['superAdmin'];
+const EVERYONE: Caller[] = ['admin', 'manager', 'superAdmin'];
 const CALLERS: Caller[] = ['admin', 'manager', 'superAdmin'];
 
 const ROUTES: Route[] = [
   {
     method: 'post',
     path: '/v1.0/accesskeys',
-    needs: ADMINS,
+    allowed: ADMINS,
     target: async () => ({ path: '/v1.0/accesskeys', body: { name: 'matrix' } }),
     badBody: async () => ({ path: '/v1.0/accesskeys', body: { expire: 'soon' } }),
   },
   {
     method: 'get',
     path: '/v1.0/accesskeys',
-    needs: ADMINS,
+    allowed: ADMINS,
     target: async () => ({ path: '/v1.0/accesskeys' }),
     badBody: async () => ({ path: '/v1.0/accesskeys?page_size=zero' }),
   },
   {
     method: 'get',
     path: '/v1.0/accesskeys/{id}',
-    needs: ADMINS,
+    allowed: ADMINS,
     target: keyPath(),
     foreign: strangerKey(),
     badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}` },
@@ -96,7 +98,7 @@ const ROUTES: Route[] = [
   {
     method: 'put',
     path: '/v1.0/accesskeys/{id}',
-    needs: ADMINS,
+    allowed: ADMINS,
     target: async (c, caller) => ({ ...(await keyPath()(c, caller)), body: { name: 'renamed' } }),
     foreign: async (c) => ({ ...(await strangerKey()(c)), body: { name: 'renamed' } }),
     badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}`, body: { name: 'renamed' } },
@@ -105,7 +107,7 @@ const ROUTES: Route[] = [
   {
     method: 'delete',
     path: '/v1.0/accesskeys/{id}',
-    needs: ADMINS,
+    allowed: ADMINS,
     target: keyPath(),
     foreign: strangerKey(),
     badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}` },
@@ -113,7 +115,7 @@ const ROUTES: Route[] = [
   {
     method: 'post',
     path: '/v1.0/accesskeys/{id}/roll',
-    needs: ADMINS,
+    allowed: ADMINS,
     target: async (c, caller) => ({ ...(await keyPath('/roll')(c, caller)), body: { grace: 0 } }),
     foreign: async (c) => ({ ...(await strangerKey('/roll')(c)), body: {} }),
     badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}/roll`, body: {} },
@@ -122,17 +124,20 @@ const ROUTES: Route[] = [
   {
     method: 'get',
     path: '/v1.0/customer',
+    allowed: EVERYONE,
     target: async () => ({ path: '/v1.0/customer' }),
   },
   {
     method: 'put',
     path: '/v1.0/customer',
+    allowed: EVERYONE,
     target: async () => ({ path: '/v1.0/customer', body: { detail: 'matrix' } }),
     badBody: async () => ({ path: '/v1.0/customer', body: { permission: 1 } }),
   },
   {
     method: 'put',
     path: '/v1.0/customer/password',
+    allowed: EVERYONE,
     // A leaked key must not be enough to take the account over.
     kinds: JWT_KINDS,
     // Changing the password to itself: the caller's JWTs are revoked, so each call gets a new one.
@@ -145,24 +150,24 @@ const ROUTES: Route[] = [
   {
     method: 'post',
     path: '/v1.0/customers',
-    needs: SUPER_ADMINS,
+    allowed: SUPER_ADMINS,
     target: async () => ({
       path: '/v1.0/customers',
       body: { username: `m-${randomUUID().slice(0, 8)}`, password: 'a long password' },
     }),
-    badBody: async () => ({ path: '/v1.0/customers', body: { username: 'x' } }),
+    badBody: async () => ({ path: '/v1.0/customers', body: { username: 'x', password: 'short' } }),
   },
   {
     method: 'get',
     path: '/v1.0/customers',
-    needs: SUPER_ADMINS,
+    allowed: SUPER_ADMINS,
     target: async () => ({ path: '/v1.0/customers' }),
     badBody: async () => ({ path: '/v1.0/customers?page_size=-1' }),
   },
   {
     method: 'get',
     path: '/v1.0/customers/{id}',
-    needs: SUPER_ADMINS,
+    allowed: SUPER_ADMINS,
     target: async (c) => ({ path: await freshCustomer(c) }),
     foreign: async () => ({ path: `/v1.0/customers/${randomUUID()}` }),
     badId: { path: `/v1.0/customers/${NOT_A_UUID}` },
@@ -170,7 +175,7 @@ const ROUTES: Route[] = [
   {
     method: 'put',
     path: '/v1.0/customers/{id}',
-    needs: SUPER_ADMINS,
+    allowed: SUPER_ADMINS,
     target: async (c) => ({ path: await freshCustomer(c), body: { name: 'matrix' } }),
     foreign: async () => ({ path: `/v1.0/customers/${randomUUID()}`, body: { name: 'matrix' } }),
     badId: { path: `/v1.0/customers/${NOT_A_UUID}`, body: { name: 'matrix' } },
@@ -179,7 +184,7 @@ const ROUTES: Route[] = [
   {
     method: 'delete',
     path: '/v1.0/customers/{id}',
-    needs: SUPER_ADMINS,
+    allowed: SUPER_ADMINS,
     target: async (c) => ({ path: await freshCustomer(c) }),
     foreign: async () => ({ path: `/v1.0/customers/${randomUUID()}` }),
     badId: { path: `/v1.0/customers/${NOT_A_UUID}` },
@@ -187,9 +192,16 @@ const ROUTES: Route[] = [
   {
     method: 'post',
     path: '/auth/introspect',
-    needs: SUPER_ADMINS,
+    allowed: SUPER_ADMINS,
     target: async (c) => ({ path: '/auth/introspect', body: { token: c.callers.admin.key } }),
     badBody: async () => ({ path: '/auth/introspect', body: { token: 5 } }),
+  },
+  {
+    method: 'post',
+    path: '/v1.0/auth/explain',
+    allowed: EVERYONE,
+    target: async () => ({ path: '/v1.0/auth/explain', body: { method: 'GET', path: '/v1.0/accesskeys' } }),
+    badBody: async () => ({ path: '/v1.0/auth/explain', body: { method: 'FETCH', path: 'accesskeys' } }),
   },
 ];
 
@@ -214,15 +226,24 @@ describe.each(DATABASES)('the auth matrix of every route on $name', (database) =
 
   beforeAll(async () => {
     c.t = await startApp(await database.prepare('routes'));
-    const make = async (permission: number): Promise<CallerState> => {
+    const make = async (permission: number, scopes?: string[]): Promise<CallerState> => {
       const customer = await insertCustomer(c.t.ds, { permission });
-      const { token: key } = await insertAccessKey(c.t.ds, customer.id);
+      // It outlives the keys it manages here (a key manages no key that lives longer than itself).
+      const tmExpire = new Date(Date.now() + 30 * 86400_000);
+      const { token: key } = await insertAccessKey(c.t.ds, customer.id, {
+        tmExpire,
+        ...(scopes && { scopes }),
+      });
       return { customer, jwt: await login(c.t.http, customer.username, PASSWORD), key };
     };
     c.callers = {
       admin: await make(Permission.CustomerAdmin),
       manager: await make(Permission.CustomerManager),
-      superAdmin: await make(Permission.ProjectSuperAdmin | Permission.CustomerAdmin),
+      superAdmin: await make(Permission.ProjectSuperAdmin | Permission.CustomerAdmin, [
+        '*:write',
+        'customers:write',
+        'introspect:read',
+      ]),
     };
     c.stranger = await insertCustomer(c.t.ds);
   });
@@ -254,11 +275,9 @@ describe.each(DATABASES)('the auth matrix of every route on $name', (database) =
           for (const kind of KINDS) {
             const state = c.callers[caller];
             const res = await send(c, route, await route.target(c, state), state, kind);
-            const permission =
-              state.customer.permission | (JWT_KINDS.includes(kind) ? 0 : Permission.CustomerAdmin);
             const may =
+              route.allowed.includes(caller) &&
               (route.kinds ?? KINDS).includes(kind) &&
-              (route.needs === undefined || (permission & route.needs) !== 0) &&
               !(kind === 'cookie' && route.method !== 'get');
             expect([caller, kind, res.status]).toEqual([caller, kind, may ? 200 : 403]);
             if (kind === 'cookie' && route.method !== 'get') {

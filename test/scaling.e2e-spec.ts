@@ -184,6 +184,29 @@ for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
       expect((await call(b, 'GET', '/v1.0/customer', { token: jwt })).status).toBe(401);
     });
 
+    it('narrows, at once on the other instance, the keys of a customer demoted through one', async () => {
+      const username = `demoted-${randomUUID().slice(0, 8)}`;
+      const made = await call(a, 'POST', '/v1.0/customers', {
+        token: admin,
+        body: { username, password: 'first-password-1', permission: 32 },
+      });
+      const jwt = (await call(a, 'POST', '/auth/login', { body: { username, password: 'first-password-1' } }))
+        .body.token as string;
+      const key = (await call(a, 'POST', '/v1.0/accesskeys', { token: jwt, body: {} })).body.token as string;
+      // Cached on B, with its customer's admin rights.
+      expect((await call(b, 'GET', '/v1.0/accesskeys', { token: key })).status).toBe(200);
+      const demoted = await call(a, 'PUT', `/v1.0/customers/${made.body.id as string}`, {
+        token: admin,
+        body: { permission: 64 },
+      });
+      expect(demoted.status).toBe(200);
+      const refused = await call(b, 'GET', '/v1.0/accesskeys', { token: key });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error).toMatchObject({ reason: 'PERMISSION_DENIED' });
+      // What a manager may still do, the key still may.
+      expect((await call(b, 'GET', '/v1.0/customer', { token: key })).status).toBe(200);
+    });
+
     it('adds up failed logins over both instances into one 429', async () => {
       const username = `spread-${randomUUID().slice(0, 8)}`;
       expect(await loginStatus(a, username, 'wrong-password')).toBe(401);

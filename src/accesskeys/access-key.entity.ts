@@ -1,5 +1,11 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type ValueTransformer } from 'typeorm';
 import { Customer } from '../customers/customer.entity.js';
+
+/** A list of strings kept as JSON text: the same column type on every database. */
+const JSON_LIST: ValueTransformer = {
+  to: (list: string[] | undefined) => (list === undefined ? undefined : JSON.stringify(list)),
+  from: (text: string) => JSON.parse(text) as string[],
+};
 
 @Entity('access_keys')
 @Index('IDX_access_keys_customer_create', ['customerId', 'tmCreate', 'id'])
@@ -50,4 +56,12 @@ export class AccessKey {
 
   @Column({ name: 'tm_last_used', type: 'datetime', precision: 3, nullable: true })
   tmLastUsed: Date | null;
+
+  /** What the key may do (normalised scopes), within what its customer may do at each use. */
+  @Column({ type: 'varchar', length: 4096, default: '["*:write"]', transformer: JSON_LIST })
+  scopes: string[];
+
+  /** The networks (CIDRs) the key may be used from; empty: anywhere. */
+  @Column({ name: 'allowed_cidrs', type: 'varchar', length: 1024, default: '[]', transformer: JSON_LIST })
+  allowedCidrs: string[];
 }

@@ -21,6 +21,8 @@ export interface KeyCredential {
   tmExpire: Date;
   tmPreviousExpire: Date | null;
   tmLastUsed: Date | null;
+  scopes: string[];
+  allowedCidrs: string[];
 }
 
 /** What a key's owner may change of it. */
@@ -40,12 +42,12 @@ const CACHED_KEYS = 10_000;
  * twice (a DISTINCT pass for the join), on every request that misses the cache.
  */
 const FIND_BY_TOKEN_HASH = `SELECT k.id, k.customer_id, k.token_hash, k.tm_expire, k.tm_previous_expire,
-    k.tm_last_used, c.username, c.permission
+    k.tm_last_used, k.scopes, k.allowed_cidrs, c.username, c.permission
   FROM access_keys k INNER JOIN customers c ON c.id = k.customer_id
   WHERE (k.token_hash = ? OR k.previous_token_hash = ?) AND k.tm_delete IS NULL AND c.tm_delete IS NULL`;
 
 const LIVE_KEYS_OF_CUSTOMER = `SELECT id, customer_id, name, detail, token_prefix, tm_expire, tm_create, tm_update,
-    tm_delete, tm_last_used
+    tm_delete, tm_last_used, scopes, allowed_cidrs
   FROM access_keys WHERE customer_id = ? AND tm_delete IS NULL`;
 
 interface CredentialRow {
@@ -55,6 +57,8 @@ interface CredentialRow {
   tm_expire: Date | string;
   tm_previous_expire: Date | string | null;
   tm_last_used: Date | string | null;
+  scopes: string;
+  allowed_cidrs: string;
   username: string;
   permission: number | string;
 }
@@ -70,6 +74,8 @@ interface KeyRow {
   tm_update: Date | string | null;
   tm_delete: Date | string | null;
   tm_last_used: Date | string | null;
+  scopes: string;
+  allowed_cidrs: string;
 }
 
 /**
@@ -105,7 +111,7 @@ export class AccessKeyRepository {
   /** Live keys, newest first. */
   async list(customerId: string, page: PageRequest): Promise<Page<ShownKey>> {
     const rows: KeyRow[] = await this.keys.query(...newestFirst(LIVE_KEYS_OF_CUSTOMER, [customerId], page));
-    return pageOf(rows.map(fromKeyRow), page);
+    return pageOf(rows.map(fromKeyRow));
   }
 
   findLive(customerId: string, id: string): Promise<AccessKey | null> {
@@ -188,6 +194,8 @@ function fromCredentialRow(row: CredentialRow, tokenHash: string): KeyCredential
     tmExpire: fromSqlDatetime(row.tm_expire),
     tmPreviousExpire: fromSqlDatetimeOrNull(row.tm_previous_expire),
     tmLastUsed: fromSqlDatetimeOrNull(row.tm_last_used),
+    scopes: JSON.parse(row.scopes) as string[],
+    allowedCidrs: JSON.parse(row.allowed_cidrs) as string[],
   };
 }
 
@@ -203,5 +211,7 @@ function fromKeyRow(row: KeyRow): ShownKey {
     tmUpdate: fromSqlDatetimeOrNull(row.tm_update),
     tmDelete: fromSqlDatetimeOrNull(row.tm_delete),
     tmLastUsed: fromSqlDatetimeOrNull(row.tm_last_used),
+    scopes: JSON.parse(row.scopes) as string[],
+    allowedCidrs: JSON.parse(row.allowed_cidrs) as string[],
   };
 }

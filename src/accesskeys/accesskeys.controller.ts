@@ -6,7 +6,6 @@ import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
-import { Permission } from '../customers/customer.entity.js';
 import { accessKeyChanged, accessKeyNotFound } from './accesskeys.errors.js';
 import { AccessKeysService } from './accesskeys.service.js';
 import { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
@@ -19,21 +18,22 @@ const BAD_BODY = ApiError.invalidArgument([{ field: 'name', message: 'name must 
 
 @ApiTags('accesskeys')
 @Controller('v1.0/accesskeys')
-@Auth(Permission.CustomerAdmin | Permission.ProjectSuperAdmin)
 export class AccessKeysController {
   constructor(private readonly accessKeys: AccessKeysService) {}
 
   @Post()
+  @Auth('accesskeys:write')
   @CurrentSecretOnly()
   @HttpCode(200)
   @ApiOperation({ summary: 'Create an access key; its token is in this response only' })
   @ApiOkResponse({ type: AccessKeyDto, description: 'The new key, with its `token`.' })
   @ApiErrors(ApiError.invalidArgument([{ field: 'expire', message: 'expire must not be less than 86400' }]))
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateAccessKeyDto): Promise<AccessKeyDto> {
-    return this.accessKeys.create(principal.customerId, dto);
+    return this.accessKeys.create(principal, dto);
   }
 
   @Get()
+  @Auth('accesskeys:read')
   @ApiOperation({ summary: "List the caller's access keys, newest first" })
   @ApiOkResponse({ type: AccessKeyPageDto })
   @ApiErrors(ApiError.invalidArgument([{ field: 'page_size', message: 'page_size must not be less than 1' }]))
@@ -42,6 +42,7 @@ export class AccessKeysController {
   }
 
   @Get(':id')
+  @Auth('accesskeys:read')
   @ApiOperation({ summary: 'Get an access key' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: AccessKeyDto })
@@ -54,6 +55,7 @@ export class AccessKeysController {
   }
 
   @Put(':id')
+  @Auth('accesskeys:write')
   @CurrentSecretOnly()
   @ApiOperation({ summary: "Change an access key's name or detail (only the fields given)" })
   @ApiParam({ name: 'id', format: 'uuid' })
@@ -64,10 +66,11 @@ export class AccessKeysController {
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: UpdateAccessKeyDto,
   ): Promise<AccessKeyDto> {
-    return this.accessKeys.update(principal.customerId, id, dto);
+    return this.accessKeys.update(principal, id, dto);
   }
 
   @Post(':id/roll')
+  @Auth('accesskeys:write')
   @CurrentSecretOnly()
   @HttpCode(200)
   @ApiOperation({
@@ -86,10 +89,11 @@ export class AccessKeysController {
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: RollAccessKeyDto,
   ): Promise<AccessKeyDto> {
-    return this.accessKeys.roll(principal.customerId, id, dto.grace ?? DEFAULT_GRACE);
+    return this.accessKeys.roll(principal, id, dto.grace ?? DEFAULT_GRACE);
   }
 
   @Delete(':id')
+  @Auth('accesskeys:write')
   @CurrentSecretOnly()
   @ApiOperation({ summary: 'Delete an access key; it stops working at once' })
   @ApiParam({ name: 'id', format: 'uuid' })
@@ -99,6 +103,6 @@ export class AccessKeysController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
   ): Promise<AccessKeyDto> {
-    return this.accessKeys.remove(principal.customerId, id);
+    return this.accessKeys.remove(principal, id);
   }
 }

@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { ApiError, type ErrorDetail } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
+import { networkWithin, normalizeCidr } from '../common/networks.js';
 import { pageRequest } from '../common/pagination.js';
+import type { Principal } from '../common/principal.js';
+import { DEFAULT_SCOPES, normalizeScopes, Rights } from '../common/scopes.js';
 import { generateAccessKeyToken, hashAccessKeyToken, TOKEN_PREFIX_LENGTH } from './access-key-token.js';
 import type { AccessKey } from './access-key.entity.js';
 import { AccessKeyRepository, type KeyChanges, type ShownKey } from './access-key.repository.js';
-import { accessKeyChanged, accessKeyNotFound } from './accesskeys.errors.js';
+import {
+  accessKeyBroader,
+  accessKeyChanged,
+  accessKeyNotFound,
+  cidrsBeyondCaller,
+  expireBeyondCaller,
+} from './accesskeys.errors.js';
 import type { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
 import { DEFAULT_EXPIRE, type CreateAccessKeyDto } from './dto/create-access-key.dto.js';
 import type { UpdateAccessKeyDto } from './dto/update-access-key.dto.js';
@@ -23,10 +33,16 @@ function toAccessKeyDto(key: ShownKey, token?: string): AccessKeyDto {
     tm_update: key.tmUpdate?.toISOString() ?? null,
     tm_delete: key.tmDelete?.toISOString() ?? null,
     tm_last_used: key.tmLastUsed?.toISOString() ?? null,
+    scopes: key.scopes,
+    allowed_cidrs: key.allowedCidrs,
   };
 }
 
-/** The rules of a customer's keys; every method acts for one customer, on that customer's keys only. */
+/**
+ * The rules of a customer's keys; every method acts for one caller, on its customer's keys only.
+ * Keys only ever narrow: a caller makes keys that may do no more than itself (its scopes, and for a
+ * key its expiry and networks too), and a key manages no key broader than itself.
+ */
 @Injectable()
 export class AccessKeysService {
   constructor(
@@ -34,23 +50,40 @@ export class AccessKeysService {
     private readonly clock: Clock,
   ) {}
 
-  async create(customerId: string, dto: CreateAccessKeyDto): Promise<AccessKeyDto> {
-    const token = generateAccessKeyToken();
+  async create(caller: Principal, dto: CreateAccessKeyDto): Promise<AccessKeyDto> {
     const now = this.clock.now();
+    const limits = caller.key;
+    const scopes = normalizeScopes(dto.scopes ?? limits?.scopes ?? DEFAULT_SCOPES);
+    const missing = Rights.of(scopes).beyond(caller.rights);
+    if (missing.length > 0) throw ApiError.insufficientScope(missing, 'scopes');
+    const allowedCidrs = [...new Set((dto.allowed_cidrs ?? limits?.allowedCidrs ?? []).map(normalizeCidr))];
+    if (limits && limits.allowedCidrs.length > 0) {
+      const within =
+        allowedCidrs.length > 0 && allowedCidrs.every((c) => networkWithin(c, limits.allowedCidrs));
+      if (!within) throw cidrsBeyondCaller(limits.allowedCidrs);
+    }
+    let tmExpire = new Date(now.getTime() + (dto.expire ?? DEFAULT_EXPIRE) * 1000);
+    if (limits && tmExpire > limits.expiresAt) {
+      if (dto.expire !== undefined) throw expireBeyondCaller(limits.expiresAt);
+      tmExpire = limits.expiresAt;
+    }
+    const token = generateAccessKeyToken();
     const key: AccessKey = {
       id: randomUUID(),
-      customerId,
+      customerId: caller.customerId,
       name: dto.name ?? '',
       detail: dto.detail ?? '',
       tokenHash: hashAccessKeyToken(token),
       tokenPrefix: token.slice(0, TOKEN_PREFIX_LENGTH),
-      tmExpire: new Date(now.getTime() + (dto.expire ?? DEFAULT_EXPIRE) * 1000),
+      tmExpire,
       tmCreate: now,
       tmUpdate: null,
       tmDelete: null,
       tmLastUsed: null,
       previousTokenHash: null,
       tmPreviousExpire: null,
+      scopes,
+      allowedCidrs,
     };
     await this.keys.insert(key);
     return toAccessKeyDto(key, token);
@@ -68,7 +101,9 @@ export class AccessKeysService {
     return toAccessKeyDto(key);
   }
 
-  async update(customerId: string, id: string, dto: UpdateAccessKeyDto): Promise<AccessKeyDto> {
+  async update(caller: Principal, id: string, dto: UpdateAccessKeyDto): Promise<AccessKeyDto> {
+    const { customerId } = caller;
+    await this.manageable(caller, id);
     const changes: KeyChanges = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
@@ -77,7 +112,9 @@ export class AccessKeysService {
   }
 
   /** Soft delete: the row stays, with `tm_delete` set; the key stops working at once. */
-  async remove(customerId: string, id: string): Promise<AccessKeyDto> {
+  async remove(caller: Principal, id: string): Promise<AccessKeyDto> {
+    const { customerId } = caller;
+    await this.manageable(caller, id);
     if (!(await this.keys.softDelete(customerId, id, this.clock.now()))) throw accessKeyNotFound();
     return toAccessKeyDto(await this.keys.findAny(customerId, id));
   }
@@ -86,7 +123,9 @@ export class AccessKeysService {
    * A new secret for the same key (same id, name and expiry). The old secret keeps working for
    * `grace` seconds, then dies; a secret from an earlier roll dies at once.
    */
-  async roll(customerId: string, id: string, grace: number): Promise<AccessKeyDto> {
+  async roll(caller: Principal, id: string, grace: number): Promise<AccessKeyDto> {
+    const { customerId } = caller;
+    await this.manageable(caller, id);
     const current = await this.keys.secretHash(customerId, id);
     if (current === null) throw accessKeyNotFound();
     const token = generateAccessKeyToken();
@@ -100,5 +139,33 @@ export class AccessKeysService {
     });
     if (!replaced) throw accessKeyChanged();
     return toAccessKeyDto(await this.keys.findAny(customerId, id), token);
+  }
+
+  /**
+   * A key the caller may manage: any of its customer's for a login JWT; for an access key, one that
+   * may do no more, live no longer and reach no more networks than itself. A key's scopes, expiry
+   * and networks never change, so the check holds for the write that follows.
+   */
+  private async manageable(caller: Principal, id: string): Promise<void> {
+    if (caller.key === undefined) return;
+    const key = await this.keys.findLive(caller.customerId, id);
+    if (key === null) throw accessKeyNotFound();
+    const broader: ErrorDetail[] = Rights.of(key.scopes)
+      .beyond(caller.rights)
+      .map((scope) => ({ field: 'scopes', message: scope }));
+    if (key.tmExpire > caller.key.expiresAt) {
+      broader.push({
+        field: 'tm_expire',
+        message: `later than the calling key's (${caller.key.expiresAt.toISOString()})`,
+      });
+    }
+    const networks = caller.key.allowedCidrs;
+    if (
+      networks.length > 0 &&
+      (key.allowedCidrs.length === 0 || !key.allowedCidrs.every((c) => networkWithin(c, networks)))
+    ) {
+      broader.push({ field: 'allowed_cidrs', message: "beyond the calling key's networks" });
+    }
+    if (broader.length > 0) throw accessKeyBroader(broader);
   }
 }

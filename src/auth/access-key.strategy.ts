@@ -14,7 +14,7 @@ export class AccessKeyStrategy extends PassportStrategy(Strategy, 'accesskey') {
   }
 
   async validate(req: FastifyRequest): Promise<Principal | [false, { reason: AuthFailure }]> {
-    const verdict = await this.auth.validateAccessKey(credentialOf(req)?.value ?? '');
+    const verdict = await this.auth.validateAccessKey(credentialOf(req)?.value ?? '', req.ip);
     return typeof verdict === 'string' ? [false, { reason: verdict }] : verdict.principal;
   }
 }

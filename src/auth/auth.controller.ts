@@ -1,14 +1,14 @@
-import { Body, Controller, HttpCode, Ip, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DATABASE_UNAVAILABLE } from '../common/error-envelope.js';
 import { AppConfig } from '../config/app-config.js';
-import { Permission } from '../customers/customer.entity.js';
 import { Auth, Public } from '../common/auth.decorators.js';
 import { AuthService } from './auth.service.js';
 import { tooManyLoginAttempts } from './auth.errors.js';
+import { sentAsOtherType } from './login-body.js';
 import { LoginThrottle } from './login-throttle.js';
 import { IntrospectDto, IntrospectionDto } from './dto/introspect.dto.js';
 import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
@@ -28,7 +28,10 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with a username and password; returns a JWT valid for 7 days' })
-  @ApiOkResponse({ type: LoginResponseDto, description: 'Also sets the HttpOnly `token` cookie.' })
+  @ApiOkResponse({
+    type: LoginResponseDto,
+    description: 'Also sets the HttpOnly `token` cookie, when the body was sent as application/json.',
+  })
   @ApiErrors(
     ApiError.invalidArgument([{ field: 'password', message: 'password must be a string' }]),
     ApiError.invalidCredentials(),
@@ -37,13 +40,15 @@ export class AuthController {
   )
   async login(
     @Body() dto: LoginDto,
-    @Ip() ip: string,
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginResponseDto> {
-    const result = await this.throttle.attempt(dto.username, ip, () =>
+    const result = await this.throttle.attempt(dto.username, req.ip, () =>
       this.auth.login(dto.username, dto.password),
     );
-    void reply.header('cache-control', 'no-store').setCookie('token', result.token, {
+    void reply.header('cache-control', 'no-store');
+    if (sentAsOtherType(req)) return result;
+    void reply.setCookie('token', result.token, {
       httpOnly: true,
       sameSite: 'strict',
       path: '/',
@@ -54,10 +59,10 @@ export class AuthController {
   }
 
   @Post('introspect')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('introspect:read')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Check a login JWT or an access key for another service (RFC 7662); super admins only',
+    summary: 'Check a login JWT or an access key for another service (RFC 7662); needs introspect:read',
     description:
       'Active exactly when the credential would authenticate a request here (expiry, deletion, the ' +
       'customer\'s deletion and password changes, a roll\'s grace period). Otherwise only `{"active": false}`.',

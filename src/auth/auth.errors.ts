@@ -7,7 +7,7 @@ export const tooManyLoginAttempts = (seconds: number) =>
     `Too many failed logins; retry in ${seconds} seconds.`,
     [],
     undefined,
-    seconds,
+    { 'retry-after': String(seconds) },
   );
 
 export const crossSiteRequest = () =>

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AccessKeysModule } from '../accesskeys/accesskeys.module.js';
 import { CustomersModule } from '../customers/customers.module.js';
@@ -13,10 +14,12 @@ import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { JwtTokens } from './jwt-tokens.js';
 import { LoginThrottle } from './login-throttle.js';
+import { RouteScopes } from './route-scopes.js';
+import { ScopesController } from './scopes.controller.js';
 
 @Module({
-  imports: [PassportModule, CustomersModule, AccessKeysModule, MetricsModule, RedisModule],
-  controllers: [AuthController, JwksController],
+  imports: [DiscoveryModule, PassportModule, CustomersModule, AccessKeysModule, MetricsModule, RedisModule],
+  controllers: [AuthController, JwksController, ScopesController],
   providers: [
     JwtTokens,
     AuthService,
@@ -27,6 +30,7 @@ import { LoginThrottle } from './login-throttle.js';
     AuthenticationGuard,
     LoginThrottle,
     IntrospectionService,
+    RouteScopes,
   ],
   exports: [AuthenticationGuard],
 })

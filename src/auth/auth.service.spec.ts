@@ -9,7 +9,8 @@ import { loadConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
 import type { CustomerRepository } from '../customers/customer.repository.js';
 import { AccessKeyStrategy } from './access-key.strategy.js';
-import { AuthService } from './auth.service.js';
+import { AuthService, type Authenticated } from './auth.service.js';
+import { Rights } from '../common/scopes.js';
 import { JwtTokens } from './jwt-tokens.js';
 
 const config = loadConfig({ JWT_SECRET: 'y'.repeat(32) });
@@ -49,6 +50,8 @@ const keyOf = (overrides: Partial<KeyCredential> = {}) => ({
     tmExpire: new Date(Date.now() + 60_000),
     tmPreviousExpire: null,
     tmLastUsed: null,
+    scopes: ['*:write'],
+    allowedCidrs: [],
     ...overrides,
   },
 });
@@ -59,7 +62,7 @@ describe('AuthService.validateJwt', () => {
   it("resolves a live customer to a JWT principal with its current permission, and the token's exp", async () => {
     const { auth } = authWith(live);
     await expect(auth.validateJwt({ sub: live.id, exp, gen: 2 })).resolves.toEqual({
-      principal: { customerId: live.id, permission: 64, via: 'jwt' },
+      principal: { customerId: live.id, permission: 64, via: 'jwt', rights: Rights.forPermission(64) },
       username: 'alice',
       exp,
     });
@@ -91,20 +94,38 @@ describe('AuthService.validateAccessKey', () => {
     expect(asked).toEqual([]);
   });
 
-  it("makes a key act as its customer's admin, until its expiry", async () => {
-    const key = keyOf();
+  it('gives a key its scopes within what its customer may do now, until its expiry', async () => {
+    const key = keyOf({ scopes: ['accesskeys:read', 'calls:write'] });
     const { auth, asked } = authWith(live, key);
-    await expect(auth.validateAccessKey(key.token)).resolves.toEqual({
+    const verdict = await auth.validateAccessKey(key.token);
+    expect(verdict).toEqual({
       principal: {
         customerId: live.id,
-        permission: 64 | 32,
+        permission: 64,
         via: 'accesskey',
+        rights: expect.any(Rights),
         accessKeyId: key.credential.id,
+        key: {
+          scopes: ['accesskeys:read', 'calls:write'],
+          allowedCidrs: [],
+          expiresAt: key.credential.tmExpire,
+        },
       },
       username: 'alice',
       exp: Math.floor(key.credential.tmExpire.getTime() / 1000),
     });
+    // The customer is a manager: its keys reach no keys, whatever their scopes say.
+    expect((verdict as Authenticated).principal.rights.toScopes()).toEqual(['calls:write']);
     expect(asked).toEqual([`key:${hashAccessKeyToken(key.token)}`]);
+  });
+
+  it('refuses a key used from outside its networks, and takes it from inside', async () => {
+    const key = keyOf({ allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'] });
+    const { auth } = authWith(live, key);
+    await expect(auth.validateAccessKey(key.token, '198.51.100.7')).resolves.toBe('invalid');
+    for (const ip of ['203.0.113.9', '::ffff:203.0.113.9', '2001:db8::1']) {
+      await expect(auth.validateAccessKey(key.token, ip)).resolves.toMatchObject({ username: 'alice' });
+    }
   });
 
   it('refuses a key the lookup does not find (unknown, deleted, or its customer deleted)', async () => {

@@ -4,10 +4,11 @@ import { AccessKeyRepository, type KeyCredential } from '../accesskeys/access-ke
 import { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
 import { ApiError } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
-import { Permission } from '../customers/customer.entity.js';
+import { inNetworks } from '../common/networks.js';
+import { Rights } from '../common/scopes.js';
 import { CustomerRepository } from '../customers/customer.repository.js';
 import { USERNAME } from '../customers/dto/create-customer.dto.js';
-import { unknownUserHash, verifyPassword } from '../customers/password.js';
+import { NO_PASSWORD, unknownUserHash, verifyPassword } from '../customers/password.js';
 import type { Credential } from './credentials.js';
 import type { LoginResponseDto } from './dto/login.dto.js';
 import { JwtTokens, type VerifiedJwt } from './jwt-tokens.js';
@@ -36,14 +37,16 @@ export class AuthService implements OnModuleInit {
   }
 
   /**
-   * Wrong username and wrong password answer alike, in about the same time: an unknown username
-   * still costs one argon2 verification, against a hash no password matches.
+   * Wrong username and wrong password answer alike, in about the same time: an unknown username, or
+   * a customer that has no password yet, still costs one argon2 verification, against a hash no
+   * password matches.
    */
   async login(username: string, password: string): Promise<LoginResponseDto> {
     const canonical = username.toLowerCase();
-    const customer = USERNAME.test(canonical)
+    const found = USERNAME.test(canonical)
       ? await this.customers.findWithPasswordHash({ username: canonical })
       : null;
+    const customer = found?.passwordHash === NO_PASSWORD ? null : found;
     const valid = await verifyPassword(customer?.passwordHash ?? (await unknownUserHash()), password);
     if (customer === null || !valid) throw ApiError.invalidCredentials();
     return { username: customer.username, token: this.tokens.sign(customer) };
@@ -60,8 +63,9 @@ export class AuthService implements OnModuleInit {
   async validateJwt(claims: VerifiedJwt): Promise<Authenticated | AuthFailure> {
     const customer = await this.customers.findLive(claims.sub);
     if (customer === null || claims.gen !== customer.tokenGeneration) return 'invalid';
+    const { id, permission } = customer;
     return {
-      principal: { customerId: customer.id, permission: customer.permission, via: 'jwt' },
+      principal: { customerId: id, permission, via: 'jwt', rights: Rights.forPermission(permission) },
       username: customer.username,
       exp: claims.exp,
     };
@@ -69,24 +73,30 @@ export class AuthService implements OnModuleInit {
 
   /**
    * An access key: a malformed token or a bad checksum is refused before any lookup; the lookup is
-   * by the token's hash, through a unique index; the expiries are checked against the clock at
-   * every use. A key acts as its customer's admin, as in VoIPBIN.
+   * by the token's hash, through a unique index; the expiries, and the networks the key may be used
+   * from (when `clientIp` is given), are checked at every use. A key may do what its scopes allow
+   * within what its customer may do now.
    */
-  async validateAccessKey(token: string): Promise<Authenticated | AuthFailure> {
+  async validateAccessKey(token: string, clientIp?: string): Promise<Authenticated | AuthFailure> {
     if (!isWellFormedAccessKeyToken(token)) return 'invalid';
     const key = await this.keys.findCredential(hashAccessKeyToken(token));
     if (key === null) return 'invalid';
     const until = secretExpiry(key);
     const now = this.clock.now();
     if (until === null || until <= now) return 'expired';
+    if (clientIp !== undefined && key.allowedCidrs.length > 0 && !inNetworks(clientIp, key.allowedCidrs)) {
+      return 'invalid';
+    }
     this.lastUsed.record(key.id, key.tmLastUsed, now);
     return {
       principal: {
         customerId: key.customerId,
-        permission: key.permission | Permission.CustomerAdmin,
+        permission: key.permission,
         via: 'accesskey',
+        rights: Rights.of(key.scopes).intersect(Rights.forPermission(key.permission)),
         accessKeyId: key.id,
         ...(key.previous && { supersededSecret: true }),
+        key: { scopes: key.scopes, allowedCidrs: key.allowedCidrs, expiresAt: until },
       },
       username: key.username,
       exp: Math.floor(until.getTime() / 1000),

@@ -7,7 +7,8 @@ import { ApiError } from '../common/api-error.js';
 import { loadConfig } from '../config/app-config.js';
 import { Permission } from '../customers/customer.entity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { Auth, Public } from '../common/auth.decorators.js';
+import { ANY_SCOPE, Auth, Public } from '../common/auth.decorators.js';
+import { Rights } from '../common/scopes.js';
 import { AccessKeyStrategyGuard, AuthenticationGuard, JwtStrategyGuard } from './authentication.guard.js';
 import type { Principal } from '../common/principal.js';
 
@@ -15,11 +16,17 @@ class Routes {
   @Public()
   open(this: void) {}
 
-  @Auth()
+  @Auth(ANY_SCOPE)
   anyone(this: void) {}
 
-  @Auth(Permission.CustomerAdmin | Permission.ProjectSuperAdmin)
-  admins(this: void) {}
+  @Auth('accesskeys:write')
+  keyManagers(this: void) {}
+
+  @Auth('customer:write', { jwtOnly: true })
+  jwtOnly(this: void) {}
+
+  // A protected route that names no scope: refused, whoever calls.
+  forgotten(this: void) {}
 }
 
 interface FakeRequest {
@@ -70,8 +77,20 @@ async function attempts(metrics: MetricsService): Promise<Record<string, number>
 register('jwt');
 register('accesskey');
 
-const alice: Principal = { customerId: 'c1', permission: Permission.CustomerAdmin, via: 'jwt' };
-const manager: Principal = { customerId: 'c2', permission: Permission.CustomerManager, via: 'jwt' };
+const jwtOf = (customerId: string, permission: number): Principal => ({
+  customerId,
+  permission,
+  via: 'jwt',
+  rights: Rights.forPermission(permission),
+});
+const alice = jwtOf('c1', Permission.CustomerAdmin);
+const manager = jwtOf('c2', Permission.CustomerManager);
+/** An admin's key with these scopes. */
+const keyWith = (...scopes: string[]): Principal => ({
+  ...alice,
+  via: 'accesskey',
+  rights: Rights.of(scopes).intersect(alice.rights),
+});
 const withToken = (): FakeRequest => ({ headers: { authorization: 'Bearer x.y.z' }, query: {}, cookies: {} });
 
 async function rejection(promise: Promise<unknown>): Promise<ApiError> {
@@ -118,7 +137,7 @@ describe('AuthenticationGuard', () => {
 
   it("runs only the strategy the credential's kind names, and marks the answer no-store", async () => {
     const key = (): FakeRequest => ({ headers: { authorization: 'Bearer vb_x' }, query: {}, cookies: {} });
-    const keyPrincipal: Principal = { ...alice, customerId: 'c9', via: 'accesskey' };
+    const keyPrincipal: Principal = { ...keyWith('*:write'), customerId: 'c9' };
     for (const [req, expected] of [
       [withToken(), alice],
       [key(), keyPrincipal],
@@ -146,16 +165,47 @@ describe('AuthenticationGuard', () => {
     await expect(guard.canActivate(context)).rejects.toThrow('database down');
   });
 
-  it('answers PERMISSION_DENIED when the principal lacks every required bit', async () => {
+  it("answers PERMISSION_DENIED when the caller's customer may not, INSUFFICIENT_SCOPE when only its key's scopes stand in the way", async () => {
     verdicts.jwt = manager;
-    const { context } = call(Routes.prototype.admins, withToken());
-    const error = await rejection(guard.canActivate(context));
-    expect(error.getStatus()).toBe(403);
+    const denied = await rejection(
+      guard.canActivate(call(Routes.prototype.keyManagers, withToken()).context),
+    );
+    expect([denied.getStatus(), denied.reason]).toEqual([403, 'PERMISSION_DENIED']);
 
     verdicts.jwt = alice;
-    await expect(guard.canActivate(call(Routes.prototype.admins, withToken()).context)).resolves.toBe(true);
-    verdicts.jwt = { ...manager, permission: Permission.ProjectSuperAdmin };
-    await expect(guard.canActivate(call(Routes.prototype.admins, withToken()).context)).resolves.toBe(true);
+    await expect(guard.canActivate(call(Routes.prototype.keyManagers, withToken()).context)).resolves.toBe(
+      true,
+    );
+    verdicts.jwt = jwtOf('c3', Permission.ProjectSuperAdmin);
+    await expect(guard.canActivate(call(Routes.prototype.keyManagers, withToken()).context)).resolves.toBe(
+      true,
+    );
+
+    const key = (): FakeRequest => ({ headers: { authorization: 'Bearer vb_x' }, query: {}, cookies: {} });
+    verdicts.accesskey = keyWith('*:read');
+    const scoped = await rejection(guard.canActivate(call(Routes.prototype.keyManagers, key()).context));
+    expect([scoped.getStatus(), scoped.reason, scoped.details]).toEqual([
+      403,
+      'INSUFFICIENT_SCOPE',
+      [{ field: 'scope', message: 'accesskeys:write' }],
+    ]);
+    expect(scoped.headers['www-authenticate']).toBe(
+      'Bearer error="insufficient_scope", scope="accesskeys:write"',
+    );
+    verdicts.accesskey = keyWith('accesskeys:write');
+    await expect(guard.canActivate(call(Routes.prototype.keyManagers, key()).context)).resolves.toBe(true);
+  });
+
+  it('refuses a key on a route for login JWTs only, and every caller on a route that names no scope', async () => {
+    verdicts = { jwt: alice, accesskey: keyWith('*:write') };
+    const key = (): FakeRequest => ({ headers: { authorization: 'Bearer vb_x' }, query: {}, cookies: {} });
+    await expect(guard.canActivate(call(Routes.prototype.jwtOnly, withToken()).context)).resolves.toBe(true);
+    expect((await rejection(guard.canActivate(call(Routes.prototype.jwtOnly, key()).context))).reason).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect(
+      (await rejection(guard.canActivate(call(Routes.prototype.forgotten, withToken()).context))).reason,
+    ).toBe('PERMISSION_DENIED');
   });
 
   it('counts each outcome under its credential kind and result, and a fault not at all', async () => {
@@ -166,7 +216,7 @@ describe('AuthenticationGuard', () => {
 
     verdicts = { jwt: alice, accesskey: null };
     await attempt(withToken());
-    verdicts = { jwt: null, accesskey: { ...alice, via: 'accesskey' } };
+    verdicts = { jwt: null, accesskey: keyWith('*:write') };
     await attempt(key());
     await attempt(key());
     verdicts = { jwt: null, accesskey: 'expired' };

@@ -9,10 +9,12 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import {
   CURRENT_SECRET_ONLY,
   IS_PUBLIC,
-  REQUIRED_PERMISSION,
+  JWT_ONLY,
+  REQUIRED_SCOPE,
   supersededSecret,
 } from '../common/auth.decorators.js';
 import { crossSiteRequest } from './auth.errors.js';
+import { authorization } from './authorization.js';
 import { credentialOf, type Credential } from './credentials.js';
 import type { AuthFailure, Principal } from '../common/principal.js';
 
@@ -71,9 +73,11 @@ function fromThisOrigin(req: FastifyRequest, trustedOrigins: ReadonlySet<string>
 }
 
 /**
- * The one global guard: every route needs a valid credential unless marked `@Public()`. The
- * credential's source says what it is (credentials.ts), and only that one Passport strategy runs:
- * a JWT never reaches the access-key lookup, nor a key the JWT verifier.
+ * The one global guard: every route needs a valid credential unless marked `@Public()`, and the
+ * scope its `@Auth()` names (a route that names none is refused). The credential's source says what
+ * it is (credentials.ts), and only that one Passport strategy runs: a JWT never reaches the
+ * access-key lookup, nor a key the JWT verifier. A state-changing request the cookie authenticated
+ * must come from this origin, and a key's superseded secret manages no keys.
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
@@ -95,6 +99,8 @@ export class AuthenticationGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const scope = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_SCOPE, targets);
+    if (scope === undefined) throw ApiError.permissionDenied();
 
     const http = context.switchToHttp();
     const req = http.getRequest<FastifyRequest & { user?: Principal }>();
@@ -115,8 +121,10 @@ export class AuthenticationGuard implements CanActivate {
 
     if (credential.source === 'cookie' && !fromThisOrigin(req, this.trustedOrigins)) throw crossSiteRequest();
     const principal = req.user!;
-    const anyOf = this.reflector.getAllAndOverride<number | undefined>(REQUIRED_PERMISSION, targets);
-    if (anyOf !== undefined && (principal.permission & anyOf) === 0) throw ApiError.permissionDenied();
+    const jwtOnly = this.reflector.getAllAndOverride<boolean>(JWT_ONLY, targets) === true;
+    const verdict = authorization(principal, scope, jwtOnly);
+    if (verdict === 'insufficient-scope') throw ApiError.insufficientScope([scope]);
+    if (verdict !== 'allowed') throw ApiError.permissionDenied();
     if (
       principal.supersededSecret &&
       this.reflector.getAllAndOverride<boolean>(CURRENT_SECRET_ONLY, targets)

@@ -5,7 +5,9 @@ import type { IntrospectionDto } from './dto/introspect.dto.js';
 
 /**
  * RFC 7662 introspection for other services. A credential is active exactly when it would
- * authenticate a request: AuthService's own checks decide, not a copy of them.
+ * authenticate a request: AuthService's own checks decide, not a copy of them. `scope` is what it
+ * may do now (a key's scopes within its customer's rights), and a key's `allowed_cidrs` the networks
+ * it may be used from, for the services behind the API to enforce.
  */
 @Injectable()
 export class IntrospectionService {
@@ -22,6 +24,8 @@ export class IntrospectionService {
       permission: verdict.principal.permission,
       token_type: verdict.principal.via,
       exp: verdict.exp,
+      scope: verdict.principal.rights.toScopes().join(' '),
+      ...(verdict.principal.key && { allowed_cidrs: verdict.principal.key.allowedCidrs }),
     };
   }
 }

@@ -36,8 +36,8 @@ export class ApiError extends HttpException {
     readonly details: ErrorDetail[] = [],
     /** The envelope's `status`, when not the usual one for the HTTP status. */
     readonly statusName: string = STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT'),
-    /** Sent as `Retry-After`: when to try again. */
-    readonly retryAfterSeconds?: number,
+    /** Headers the answer carries besides the envelope's own. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message, status);
   }
@@ -72,14 +72,26 @@ export class ApiError extends HttpException {
     return new ApiError(HttpStatus.FORBIDDEN, 'PERMISSION_DENIED', 'The caller is not allowed to do this.');
   }
 
+  /**
+   * The caller's scopes do not allow this (RFC 6750 §3.1): the scopes it lacks are in `details`
+   * and in `WWW-Authenticate`.
+   */
+  static insufficientScope(missing: string[], field = 'scope'): ApiError {
+    return new ApiError(
+      HttpStatus.FORBIDDEN,
+      'INSUFFICIENT_SCOPE',
+      `This needs ${missing.join(' ')}, which the caller's scopes do not hold.`,
+      missing.map((scope) => ({ field, message: scope })),
+      'PERMISSION_DENIED',
+      { 'www-authenticate': `Bearer error="insufficient_scope", scope="${missing.join(' ')}"` },
+    );
+  }
+
   static databaseUnavailable(): ApiError {
     return new ApiError(
       HttpStatus.SERVICE_UNAVAILABLE,
       'DATABASE_UNAVAILABLE',
       'The database is unavailable; retry shortly.',
-      [],
-      undefined,
-      5,
     );
   }
 

@@ -1,12 +1,15 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
 import { ApiError } from './api-error.js';
 import { ApiErrors } from './api-errors.decorator.js';
 import { DATABASE_UNAVAILABLE } from './error-envelope.js';
 import type { Principal } from './principal.js';
 
 export const IS_PUBLIC = 'auth:public';
-export const REQUIRED_PERMISSION = 'auth:permission';
+export const REQUIRED_SCOPE = 'auth:scope';
+export const JWT_ONLY = 'auth:jwt-only';
+/** What `@Auth` is given for a route any authenticated caller may call, whatever its scopes. */
+export const ANY_SCOPE = 'any';
 export const CURRENT_SECRET_ONLY = 'auth:current-secret-only';
 
 export const supersededSecret = () =>
@@ -20,18 +23,25 @@ export const supersededSecret = () =>
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 /**
- * Documents a protected route (every route is protected by the global guard anyway) and, with
- * `anyOf`, requires one of these permission bits. The errors listed are those of authentication
- * itself, which reads the database (a key, or the customer behind a JWT).
+ * A protected route and the scope it needs (`resource:read` or `resource:write`, or ANY_SCOPE),
+ * and whether only a login JWT may call it, which the global guard enforces: every route that is not `@Public()` must have one, or the guard
+ * refuses it. Documented in Swagger (`x-required-scope`) with the errors of authentication, which
+ * reads the database, and of a missing scope.
  */
-export function Auth(anyOf?: number) {
+export function Auth(scope: string, options: { jwtOnly?: boolean } = {}) {
   const errors = [ApiError.authenticationRequired(), ApiError.invalidCredentials(), DATABASE_UNAVAILABLE];
-  const decorators = [ApiBearerAuth('bearer'), ApiSecurity('token'), ApiSecurity('accesskey')];
-  if (anyOf !== undefined) {
-    decorators.push(SetMetadata(REQUIRED_PERMISSION, anyOf));
-    errors.push(ApiError.permissionDenied());
-  }
-  return applyDecorators(...decorators, ApiErrors(...errors));
+  if (scope !== ANY_SCOPE) errors.push(ApiError.insufficientScope([scope]));
+  if (scope !== ANY_SCOPE || options.jwtOnly) errors.push(ApiError.permissionDenied());
+  return applyDecorators(
+    SetMetadata(REQUIRED_SCOPE, scope),
+    // A route a leaked key must never reach (taking the account over): login JWTs only.
+    SetMetadata(JWT_ONLY, options.jwtOnly === true),
+    ApiExtension('x-required-scope', scope),
+    ApiBearerAuth('bearer'),
+    ApiSecurity('token'),
+    ApiSecurity('accesskey'),
+    ApiErrors(...errors),
+  );
 }
 
 /**

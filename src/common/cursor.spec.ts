@@ -14,7 +14,25 @@ describe('the page cursor', () => {
   });
 
   it.each([
+    ['2026-12-01T10:15:30.123000Z', '2026-12-01T10:15:30.123Z'],
+    // Stored times are whole milliseconds: strictly before .123456 is before .124.
+    ['2026-12-01T10:15:30.123456Z', '2026-12-01T10:15:30.124Z'],
+    ['2026-12-01T10:15:30.123000001Z', '2026-12-01T10:15:30.124Z'],
+    ['2026-12-01 10:15:30', '2026-12-01T10:15:30.000Z'],
+    ['2026-12-01T19:15:30+09:00', '2026-12-01T10:15:30.000Z'],
+    ['2026-12-01t05:15:30.5-05:00', '2026-12-01T10:15:30.500Z'],
+    ['2024-02-29T00:00:00z', '2024-02-29T00:00:00.000Z'],
+    ['9999-12-31T23:59:59.9999999Z', '9999-12-31T23:59:59.999Z'],
+  ])("reads VoIPBIN's page_token %s as the rows created strictly before %s", (token, before) => {
+    expect(decodeCursor(token)).toEqual({ time: new Date(before), id: null });
+  });
+
+  it.each([
     ['not base64 JSON', 'not-a-cursor'],
+    ['a day that does not exist', '2026-02-29T00:00:00Z'],
+    ['a 60th second', '2026-12-01T10:15:60Z'],
+    ['an offset of a day', '2026-12-01T10:15:30+24:00'],
+    ['a time without seconds', '2026-12-01T10:15Z'],
     ['an id that is not a UUID', Buffer.from('[1,"x"]').toString('base64url')],
     ['a fractional time', Buffer.from(`[1.5,"${randomUUID()}"]`).toString('base64url')],
     ['a negative time', Buffer.from(`[-1,"${randomUUID()}"]`).toString('base64url')],

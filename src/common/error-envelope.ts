@@ -132,7 +132,8 @@ export function sendError(
     },
   };
   if (status === 401) reply.header('www-authenticate', 'Bearer');
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  if (status === 503) reply.header('retry-after', '5');
   // JSON whatever the route would have answered (a route's @Header content type is set before it runs).
   void reply
     .status(status)

@@ -5,3 +5,9 @@ import { ValidateIf } from 'class-validator';
  * refused) instead of being written to a NOT NULL column.
  */
 export const IsOptionalNotNull = () => ValidateIf((_object, value) => value !== undefined);
+
+/**
+ * Like `@IsOptionalNotNull()`, and an empty string is not checked either: for fields where `""`
+ * means "none" (and clears the field), while any other value must have the field's format.
+ */
+export const IsOptionalOrEmpty = () => ValidateIf((_object, value) => value !== undefined && value !== '');

@@ -1,8 +1,13 @@
+import type { Rights } from './scopes.js';
+
 /** Who is calling, as both strategies resolve it. */
 export interface Principal {
   customerId: string;
+  /** The customer's permission bits, as they are now. */
   permission: number;
   via: 'jwt' | 'accesskey';
+  /** What the caller may do: a customer's rights, or a key's scopes within its customer's rights. */
+  rights: Rights;
   accessKeyId?: string;
   /**
    * The key's secret of before a roll, in its grace period: it may read and make ordinary calls,
@@ -10,6 +15,17 @@ export interface Principal {
    * kill the secret that replaced it.
    */
   supersededSecret?: true;
+  /** A key's own limits, which any key it mints or manages must keep within. */
+  key?: KeyLimits;
+}
+
+interface KeyLimits {
+  /** Its scopes as stored (normalised). */
+  scopes: string[];
+  /** Its allowed networks; empty: anywhere. */
+  allowedCidrs: string[];
+  /** When the secret it was called with stops working. */
+  expiresAt: Date;
 }
 
 /** Why a credential was refused (the answer is the same 401 either way; metrics tell them apart). */

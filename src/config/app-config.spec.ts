@@ -30,6 +30,7 @@ describe('loadConfig', () => {
     expect(config.production).toBe(false);
     expect(config.loginLimits).toEqual({ perUsernameIp: 5, perIp: 30, perUsername: 20 });
     expect(config.metricsToken).toBeNull();
+    expect(config.corsOrigins).toBe('*');
   });
 
   it('names the public URL the issuer and audience of tokens, PORT making its default', () => {
@@ -45,6 +46,27 @@ describe('loadConfig', () => {
       loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: 'https://auth.example.com', JWT_ISSUER: 'voipbin-auth' })
         .jwt,
     ).toMatchObject({ issuer: 'voipbin-auth', audience: 'https://auth.example.com' });
+  });
+
+  it('reads CORS_ORIGINS as origins a browser sends, and refuses anything else by name', () => {
+    expect(
+      loadConfig({ JWT_SECRET: SECRET, CORS_ORIGINS: 'https://Console.example.com, http://127.0.0.1:8080' })
+        .corsOrigins,
+    ).toEqual(['https://console.example.com', 'http://127.0.0.1:8080']);
+    expect(loadConfig({ JWT_SECRET: SECRET, CORS_ORIGINS: 'http://[::1]:3000' }).corsOrigins).toEqual([
+      'http://[::1]:3000',
+    ]);
+    for (const value of [
+      'https://console.example.com/',
+      'https://console.example.com:443',
+      'console.example.com',
+      'ftp://files.example.com',
+      '*, https://console.example.com',
+      'https://console.example.com,',
+      'null',
+    ]) {
+      expect(failure({ JWT_SECRET: SECRET, CORS_ORIGINS: value })).toContain('CORS_ORIGINS');
+    }
   });
 
   it('reads MySQL and MariaDB URLs', () => {

@@ -138,6 +138,9 @@ export class EnvironmentVariables {
   @IsOptional()
   @MinLength(32, { message: 'METRICS_TOKEN must be at least 32 characters (openssl rand -hex 32)' })
   METRICS_TOKEN?: string;
+  /** The browser origins whose pages may read answers: `*` (any), or origins separated by commas (checked in loadConfig). */
+  @IsString()
+  CORS_ORIGINS = '*';
 }
 
 /**
@@ -183,6 +186,8 @@ export class AppConfig {
   readonly authCacheTtlMs: number;
   /** The bearer token /metrics answers; null: /metrics answers nobody. */
   readonly metricsToken: string | null;
+  /** The origins whose pages may read answers: any (`*`), or these (lower case, as browsers send them). */
+  readonly corsOrigins: '*' | string[];
 
   constructor(fields: AppConfig) {
     Object.assign(this, fields);
@@ -204,6 +209,20 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** `*`, or each origin exactly as a browser sends it in `Origin` (so `https://a.example:443` is refused: it would never match). */
+function parseCorsOrigins(value: string, problems: string[]): '*' | string[] {
+  if (value === '*') return '*';
+  const origins = value.split(',').map((origin) => origin.trim().toLowerCase());
+  const isOrigin = (origin: string) =>
+    /^https?:\/\//.test(origin) && URL.canParse(origin) && new URL(origin).origin === origin;
+  if (!origins.every(isOrigin)) {
+    problems.push(
+      'CORS_ORIGINS must be * or comma-separated origins such as https://console.example.com (scheme, host and port only)',
+    );
+  }
+  return origins;
 }
 
 function parseDatabaseUrl(url: string): DatabaseConfig {
@@ -243,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (production && /^sqlite::memory:$/.test(vars.DATABASE_URL)) {
     problems.push('DATABASE_URL must not be sqlite::memory: when NODE_ENV=production (data would be lost)');
   }
+  const corsOrigins = parseCorsOrigins(vars.CORS_ORIGINS, problems);
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
@@ -272,5 +292,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: vars.LOG_LEVEL,
     authCacheTtlMs: vars.AUTH_CACHE_TTL * 1000,
     metricsToken: vars.METRICS_TOKEN ?? null,
+    corsOrigins,
   });
 }

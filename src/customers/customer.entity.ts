@@ -1,11 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** VoIPBIN's permission bits. */
-export const Permission = {
-  ProjectSuperAdmin: 1,
-  CustomerAdmin: 32,
-  CustomerManager: 64,
-} as const;
+export { Permission } from '../common/permission.js';
 
 @Entity('customers')
 @Index('UQ_customers_username_live', ['username', 'live'], { unique: true })
@@ -16,7 +11,7 @@ export class Customer {
   @Column({ type: 'varchar', length: 255 })
   username: string;
 
-  /** argon2id; never selected unless asked for by name. */
+  /** argon2id, or NO_PASSWORD (password.ts) until one is set; never selected unless asked for by name. */
   @Column({ name: 'password_hash', type: 'varchar', length: 255, select: false })
   passwordHash: string;
 
@@ -25,6 +20,24 @@ export class Customer {
 
   @Column({ type: 'varchar', length: 4096 })
   detail: string;
+
+  // VoIPBIN's contact and webhook fields; '' when unset.
+  @Column({ type: 'varchar', length: 254, default: '' })
+  email: string;
+
+  /** E.164: `+` and at most 15 digits. */
+  @Column({ name: 'phone_number', type: 'varchar', length: 16, default: '' })
+  phoneNumber: string;
+
+  @Column({ type: 'varchar', length: 1024, default: '' })
+  address: string;
+
+  /** '', POST, GET, PUT or DELETE. */
+  @Column({ name: 'webhook_method', type: 'varchar', length: 6, default: '' })
+  webhookMethod: string;
+
+  @Column({ name: 'webhook_uri', type: 'varchar', length: 1023, default: '' })
+  webhookUri: string;
 
   @Column({ type: 'integer' })
   permission: number;

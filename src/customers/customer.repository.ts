@@ -8,14 +8,23 @@ import { isUniqueViolation } from '../common/database-errors.js';
 import { Revocations } from '../redis/revocations.js';
 import { Customer } from './customer.entity.js';
 
+/** VoIPBIN's contact and webhook fields of a customer. */
+export type CustomerContact = Pick<
+  Customer,
+  'email' | 'phoneNumber' | 'address' | 'webhookMethod' | 'webhookUri'
+>;
+
 /** What a customer's answer shows. */
 export type CustomerProfile = Pick<
   Customer,
   'id' | 'username' | 'name' | 'detail' | 'permission' | 'tmCreate' | 'tmUpdate' | 'tmDelete'
->;
+> &
+  CustomerContact;
 
 /** A change to a live customer; a new password hash also starts a new token generation. */
-export type CustomerChanges = Partial<Pick<Customer, 'name' | 'detail' | 'permission' | 'passwordHash'>> & {
+export type CustomerChanges = Partial<
+  Pick<Customer, 'name' | 'detail' | 'permission' | 'passwordHash'> & CustomerContact
+> & {
   tmUpdate: Date;
 };
 
@@ -37,7 +46,8 @@ const LOCK_SUPER_ADMINS =
 /** What a write to a live customer did. */
 export type WriteResult = 'done' | 'not-found' | 'last-super-admin';
 
-const PROFILES = `SELECT id, username, name, detail, permission, tm_create, tm_update, tm_delete
+const PROFILES = `SELECT id, username, name, detail, email, phone_number, address, webhook_method, webhook_uri,
+    permission, tm_create, tm_update, tm_delete
   FROM customers WHERE tm_delete IS NULL`;
 
 interface ProfileRow {
@@ -45,6 +55,11 @@ interface ProfileRow {
   username: string;
   name: string;
   detail: string;
+  email: string;
+  phone_number: string;
+  address: string;
+  webhook_method: string;
+  webhook_uri: string;
   permission: number | string;
   tm_create: Date | string;
   tm_update: Date | string | null;
@@ -88,7 +103,7 @@ export class CustomerRepository {
 
   async list(page: PageRequest): Promise<Page<CustomerProfile>> {
     const rows: ProfileRow[] = await this.customers.query(...newestFirst(PROFILES, [], page));
-    return pageOf(rows.map(fromProfileRow), page);
+    return pageOf(rows.map(fromProfileRow));
   }
 
   /** False when a live customer already has this username. */
@@ -190,6 +205,11 @@ function fromProfileRow(row: ProfileRow): CustomerProfile {
     username: row.username,
     name: row.name,
     detail: row.detail,
+    email: row.email,
+    phoneNumber: row.phone_number,
+    address: row.address,
+    webhookMethod: row.webhook_method,
+    webhookUri: row.webhook_uri,
     permission: Number(row.permission),
     tmCreate: fromSqlDatetime(row.tm_create),
     tmUpdate: fromSqlDatetimeOrNull(row.tm_update),

@@ -6,19 +6,20 @@ import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
-import { Permission } from './customer.entity.js';
 import {
   cannotDeleteSelf,
   cannotDemoteSelf,
   customerNotFound,
   lastSuperAdmin,
+  noUsername,
   usernameTaken,
   wrongOldPassword,
 } from './customers.errors.js';
 import { CustomersService } from './customers.service.js';
 import { CreateCustomerDto } from './dto/create-customer.dto.js';
 import { CustomerDto, CustomerPageDto } from './dto/customer.dto.js';
-import { ChangePasswordDto, UpdateCustomerDto, UpdateProfileDto } from './dto/update-customer.dto.js';
+import { ChangePasswordDto, UpdateCustomerDto } from './dto/update-customer.dto.js';
+import { UpdateProfileDto } from './dto/update-profile.dto.js';
 
 const BAD_ID = ApiError.invalidId();
 const BAD_NAME = ApiError.invalidArgument([
@@ -31,7 +32,7 @@ export class CustomerController {
   constructor(private readonly customers: CustomersService) {}
 
   @Get()
-  @Auth()
+  @Auth('customer:read')
   @ApiOperation({ summary: "The caller's own customer" })
   @ApiOkResponse({ type: CustomerDto })
   get(@CurrentPrincipal() principal: Principal): Promise<CustomerDto> {
@@ -39,8 +40,10 @@ export class CustomerController {
   }
 
   @Put()
-  @Auth()
-  @ApiOperation({ summary: "Change the caller's own name or detail (only the fields given)" })
+  @Auth('customer:write')
+  @ApiOperation({
+    summary: 'Change the caller\'s own customer fields (only the fields given; "" clears one)',
+  })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(BAD_NAME)
   update(@CurrentPrincipal() principal: Principal, @Body() dto: UpdateProfileDto): Promise<CustomerDto> {
@@ -48,16 +51,14 @@ export class CustomerController {
   }
 
   @Put('password')
-  @Auth()
+  @Auth('customer:write', { jwtOnly: true })
   @ApiOperation({ summary: "Change the caller's password (JWT only); every earlier JWT stops working" })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiErrors(wrongOldPassword(), ApiError.permissionDenied())
+  @ApiErrors(wrongOldPassword())
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
   ): Promise<CustomerDto> {
-    // A leaked key must not be enough to take the account over.
-    if (principal.via !== 'jwt') throw ApiError.permissionDenied();
     return this.customers.changePassword(principal.customerId, dto);
   }
 }
@@ -69,13 +70,19 @@ export class CustomersController {
 
   @Post()
   @HttpCode(200)
-  @Auth(Permission.ProjectSuperAdmin)
-  @ApiOperation({ summary: 'Create a customer (super admin)' })
+  @Auth('customers:write')
+  @ApiOperation({
+    summary: 'Create a customer (super admin)',
+    description:
+      "Takes VoIPBIN's body. Without a username the email is the username; without a password the " +
+      'customer cannot log in until one is set.',
+  })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(
     ApiError.invalidArgument([
       { field: 'password', message: 'password must be longer than or equal to 8 characters' },
     ]),
+    noUsername(),
     usernameTaken(),
   )
   create(@Body() dto: CreateCustomerDto): Promise<CustomerDto> {
@@ -83,7 +90,7 @@ export class CustomersController {
   }
 
   @Get()
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:read')
   @ApiOperation({ summary: 'List live customers, newest first (super admin)' })
   @ApiOkResponse({ type: CustomerPageDto })
   @ApiErrors(
@@ -94,7 +101,7 @@ export class CustomersController {
   }
 
   @Get(':id')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:read')
   @ApiOperation({ summary: 'Get a customer (super admin)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
@@ -104,8 +111,8 @@ export class CustomersController {
   }
 
   @Put(':id')
-  @Auth(Permission.ProjectSuperAdmin)
-  @ApiOperation({ summary: "Change a customer's name, detail, permission or password (super admin)" })
+  @Auth('customers:write')
+  @ApiOperation({ summary: "Change a customer's fields, permission or password (super admin)" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(BAD_NAME, BAD_ID, customerNotFound(), cannotDemoteSelf(), lastSuperAdmin())
@@ -121,7 +128,7 @@ export class CustomersController {
   }
 
   @Delete(':id')
-  @Auth(Permission.ProjectSuperAdmin)
+  @Auth('customers:write')
   @ApiOperation({ summary: 'Delete a customer: its JWTs and keys stop working at once (super admin)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto, description: 'The deleted customer, with `tm_delete` set.' })

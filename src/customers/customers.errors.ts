@@ -13,9 +13,15 @@ export const cannotDeleteSelf = () => refused('CANNOT_DELETE_SELF', 'A super adm
 export const lastSuperAdmin = () =>
   refused('LAST_SUPER_ADMIN', 'This is the last live super admin: it cannot be demoted or deleted.');
 
-export const usernameTaken = () =>
-  new ApiError(409, 'USERNAME_TAKEN', 'This username is taken.', [
-    { field: 'username', message: 'username is taken' },
+/** `field`: where the username came from (the username, or the email that stands for it). */
+export const usernameTaken = (field: 'username' | 'email' = 'username') =>
+  new ApiError(409, 'USERNAME_TAKEN', 'This username is taken.', [{ field, message: `${field} is taken` }]);
+
+export const noUsername = (field: 'username' | 'email' = 'username') =>
+  ApiError.invalidArgument([
+    field === 'username'
+      ? { field, message: 'username must be given, or an email to be the username' }
+      : { field, message: 'email cannot be a username (1..255 of A-Z a-z 0-9 . _ @ + -): give a username' },
   ]);
 
 export const wrongOldPassword = () =>

@@ -6,6 +6,7 @@ import { Customer, Permission } from './customer.entity.js';
 import {
   CustomerRepository,
   type CustomerChanges,
+  type CustomerContact,
   type CustomerProfile,
   type WriteResult,
 } from './customer.repository.js';
@@ -14,13 +15,15 @@ import {
   cannotDemoteSelf,
   customerNotFound,
   lastSuperAdmin,
+  noUsername,
   usernameTaken,
   wrongOldPassword,
 } from './customers.errors.js';
-import type { CreateCustomerDto } from './dto/create-customer.dto.js';
+import { USERNAME, type CreateCustomerDto } from './dto/create-customer.dto.js';
 import type { CustomerDto, CustomerPageDto } from './dto/customer.dto.js';
-import type { ChangePasswordDto, UpdateCustomerDto, UpdateProfileDto } from './dto/update-customer.dto.js';
-import { generatePassword, hashPassword, verifyPassword } from './password.js';
+import type { ChangePasswordDto, UpdateCustomerDto } from './dto/update-customer.dto.js';
+import type { UpdateProfileDto } from './dto/update-profile.dto.js';
+import { generatePassword, hashPassword, NO_PASSWORD, verifyPassword } from './password.js';
 
 function toCustomerDto(customer: CustomerProfile): CustomerDto {
   return {
@@ -28,6 +31,12 @@ function toCustomerDto(customer: CustomerProfile): CustomerDto {
     username: customer.username,
     name: customer.name,
     detail: customer.detail,
+    // Left out while empty, as VoIPBIN leaves out empty fields: "" is no address.
+    ...(customer.email === '' ? {} : { email: customer.email }),
+    phone_number: customer.phoneNumber,
+    address: customer.address,
+    webhook_method: customer.webhookMethod,
+    webhook_uri: customer.webhookUri,
     permission: customer.permission,
     tm_create: customer.tmCreate.toISOString(),
     tm_update: customer.tmUpdate?.toISOString() ?? null,
@@ -36,6 +45,29 @@ function toCustomerDto(customer: CustomerProfile): CustomerDto {
 }
 
 const isSuperAdmin = (permission: number) => (permission & Permission.ProjectSuperAdmin) !== 0;
+
+/** The contact fields a body gives; an absent one is left as it is, `""` clears one. */
+function contactChanges(dto: UpdateProfileDto): Partial<CustomerContact> {
+  const changes: Partial<CustomerContact> = {};
+  if (dto.email !== undefined) changes.email = dto.email;
+  if (dto.phone_number !== undefined) changes.phoneNumber = dto.phone_number;
+  if (dto.address !== undefined) changes.address = dto.address;
+  if (dto.webhook_method !== undefined) changes.webhookMethod = dto.webhook_method;
+  if (dto.webhook_uri !== undefined) changes.webhookUri = dto.webhook_uri;
+  return changes;
+}
+
+/**
+ * VoIPBIN names a customer's user by its email: with no username, the email is the username, and
+ * then must be one.
+ */
+function usernameOf(dto: CreateCustomerDto): { username: string; field: 'username' | 'email' } {
+  if (dto.username !== undefined) return { username: dto.username, field: 'username' };
+  if (!dto.email) throw noUsername();
+  const username = dto.email.toLowerCase();
+  if (!USERNAME.test(username)) throw noUsername('email');
+  return { username, field: 'email' };
+}
 
 @Injectable()
 export class CustomersService {
@@ -56,13 +88,21 @@ export class CustomersService {
     return { result: page.rows.map(toCustomerDto), next_page_token: page.nextPageToken };
   }
 
+  /** Without a password, the customer exists but cannot log in until one is set (a reset). */
   async create(dto: CreateCustomerDto): Promise<CustomerDto> {
+    const { username, field } = usernameOf(dto);
     const customer: Customer = {
       id: randomUUID(),
-      username: dto.username.toLowerCase(),
-      passwordHash: await hashPassword(dto.password),
+      username: username.toLowerCase(),
+      passwordHash: dto.password === undefined ? NO_PASSWORD : await hashPassword(dto.password),
       name: dto.name ?? '',
       detail: dto.detail ?? '',
+      email: '',
+      phoneNumber: '',
+      address: '',
+      webhookMethod: '',
+      webhookUri: '',
+      ...contactChanges(dto),
       permission: dto.permission ?? Permission.CustomerAdmin,
       live: true,
       tokenGeneration: 0,
@@ -70,11 +110,11 @@ export class CustomersService {
       tmUpdate: null,
       tmDelete: null,
     };
-    if (!(await this.customers.insert(customer))) throw usernameTaken();
+    if (!(await this.customers.insert(customer))) throw usernameTaken(field);
     return toCustomerDto(customer);
   }
 
-  /** A customer changing its own name or detail. */
+  /** A customer changing its own fields. */
   updateProfile(customerId: string, dto: UpdateProfileDto): Promise<CustomerDto> {
     return this.update(customerId, dto);
   }
@@ -119,6 +159,7 @@ export class CustomersService {
     const changes: CustomerChanges = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
+    Object.assign(changes, contactChanges(dto));
     if (dto.permission !== undefined) changes.permission = dto.permission;
     if (dto.password !== undefined) changes.passwordHash = await hashPassword(dto.password);
     refuseUnlessDone(await this.customers.update(id, changes));

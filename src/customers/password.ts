@@ -25,6 +25,12 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
   }
 }
 
+/**
+ * The stored hash of a customer created without a password: no argon2 hash, so no password matches
+ * it, and login treats it as an unknown username (the same dummy verification, the same time).
+ */
+export const NO_PASSWORD = '';
+
 let dummyHash: Promise<string> | undefined;
 
 /**

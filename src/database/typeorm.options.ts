@@ -7,6 +7,8 @@ import type { DatabaseConfig } from '../config/app-config.js';
 import { Customer } from '../customers/customer.entity.js';
 import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSchema.js';
 import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-CredentialLifecycle.js';
+import { CustomerContact1796195593009 } from './migrations/1796195593009-CustomerContact.js';
+import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js';
 
 /**
  * A query that has not answered by then fails (503), and its connection is dropped: a database
@@ -15,7 +17,12 @@ import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-Cre
 const QUERY_TIMEOUT_MS = 5000;
 
 const ENTITIES = [Customer, AccessKey];
-const MIGRATIONS = [InitialSchema1795897522357, CredentialLifecycle1795898488202];
+const MIGRATIONS = [
+  InitialSchema1795897522357,
+  CredentialLifecycle1795898488202,
+  CustomerContact1796195593009,
+  KeyScopes1796200000000,
+];
 
 /**
  * The only place database options are built: the app, ormconfig.ts and the tests all call it.

@@ -22,6 +22,8 @@ function repositories(revocations: Revocations) {
     tm_expire: new Date(Date.now() + 60_000),
     tm_previous_expire: null,
     tm_last_used: null,
+    scopes: '["*:write"]',
+    allowed_cidrs: '[]',
     username: 'x',
     permission: 32,
   });

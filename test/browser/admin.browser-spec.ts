@@ -177,6 +177,47 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await context.close();
   });
 
+  it('creates a read-only key and a key with chosen scopes and networks, and shows what each may do', async () => {
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${baseUrl}/admin`);
+    await page.getByLabel('Username').fill(ADMIN_USERNAME);
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Your access keys' }).waitFor();
+    const createForm = page.getByRole('form', { name: 'Create an access key' });
+    const rows = page.locator('#key-rows').getByRole('row');
+
+    await createForm.getByLabel('Name').fill('read only');
+    await createForm.getByLabel('Access', { exact: true }).selectOption('read');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    await page.locator('#new-token').waitFor();
+    await expect(rows.filter({ hasText: 'read only' }).locator('td.access').textContent()).resolves.toContain(
+      'Read-only',
+    );
+
+    // Custom: from the catalogue, filtered; with a network.
+    await createForm.getByLabel('Name').fill('call reports');
+    await createForm.getByLabel('Access', { exact: true }).selectOption('custom');
+    await page.getByLabel('Filter the resources').fill('calls');
+    await page.getByLabel('calls: access', { exact: true }).selectOption('read');
+    await expect(page.getByLabel('numbers: access', { exact: true }).isVisible()).resolves.toBe(false);
+    await createForm.getByLabel('Networks (optional)').fill('203.0.113.0/24');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    const reportRow = rows.filter({ hasText: 'call reports' });
+    await reportRow.waitFor();
+    await expect(reportRow.locator('td.access').textContent()).resolves.toBe('calls:readfrom 203.0.113.0/24');
+    const stored = await t.ds.getRepository(AccessKey).findOneByOrFail({ name: 'call reports' });
+    expect([stored.scopes, stored.allowedCidrs]).toEqual([['calls:read'], ['203.0.113.0/24']]);
+
+    // A custom choice of nothing is refused on the page, before any request.
+    await createForm.getByLabel('Access', { exact: true }).selectOption('custom');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Choose at least one scope' }).waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('pages through more keys than one page holds, and asks to log in again when the session ends', async () => {
     const customer = await insertCustomer(t.ds);
     const start = Date.now() - 200_000;
@@ -212,6 +253,28 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await expect(t.ds.getRepository(AccessKey).countBy({ customerId: customer.id })).resolves.toBe(101);
 
     expect(errors).toEqual([expect.stringMatching(/^console: Failed to load resource: .* 401/)]);
+    await context.close();
+  });
+
+  it('offers no "Show more" when the next page is the empty one that ends the list', async () => {
+    const full = await insertCustomer(t.ds);
+    for (let i = 0; i < 100; i++) await insertAccessKey(t.ds, full.id, { name: `key ${i}` });
+    const none = await insertCustomer(t.ds);
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    for (const [customer, count] of [
+      [full, '100 keys'],
+      [none, '0 keys'],
+    ] as const) {
+      await page.goto(`${baseUrl}/admin`);
+      await page.getByLabel('Username').fill(customer.username);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText(count, { exact: true }).waitFor();
+      await expect(page.getByRole('button', { name: 'Show more' }).isVisible()).resolves.toBe(false);
+    }
+    await expect(page.getByText('No access keys yet. Create one above.').isVisible()).resolves.toBe(true);
+    expect(errors).toEqual([]);
     await context.close();
   });
 

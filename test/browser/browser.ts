@@ -13,8 +13,8 @@ export function launchChromium(args: string[] = []): Promise<Browser> {
 }
 
 /** The real app on SQLite in memory, listening on a free port of the loopback interface. */
-export async function startServer(): Promise<{ t: TestApp; baseUrl: string }> {
-  const t = await startApp('sqlite::memory:');
+export async function startServer(env: NodeJS.ProcessEnv = {}): Promise<{ t: TestApp; baseUrl: string }> {
+  const t = await startApp('sqlite::memory:', env);
   await t.app.listen(0, '127.0.0.1');
   const { port } = t.http.address() as AddressInfo;
   return { t, baseUrl: `http://127.0.0.1:${port}` };

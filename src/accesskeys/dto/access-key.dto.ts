@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { NEXT_PAGE_TOKEN } from '../../common/page.dto.js';
 
 /** An access key. `token` is present in the create and roll responses only. */
 export class AccessKeyDto {
@@ -43,15 +44,27 @@ export class AccessKeyDto {
     example: null,
   })
   tm_last_used: string | null;
+
+  @ApiProperty({
+    description:
+      "What the key may do (within what its customer may do at each use); `*:write` is the customer's admin.",
+    type: [String],
+    example: ['*:write'],
+  })
+  scopes: string[];
+
+  @ApiProperty({
+    description: 'The networks the key may be used from; empty: anywhere.',
+    type: [String],
+    example: [],
+  })
+  allowed_cidrs: string[];
 }
 
 export class AccessKeyPageDto {
   @ApiProperty({ type: [AccessKeyDto], description: 'Newest first.' })
   result: AccessKeyDto[];
 
-  @ApiProperty({
-    description: 'Pass as `page_token` for the next page; empty on the last page.',
-    example: '',
-  })
+  @ApiProperty(NEXT_PAGE_TOKEN)
   next_page_token: string;
 }

@@ -5,11 +5,14 @@
 // - Everything the API returns is rendered with textContent: a key named `<img onerror=...>` is text.
 
 const DAY_SECONDS = 86400;
+const PAGE_SIZE = 100;
 const $ = (id) => document.getElementById(id);
 
 /** The session, in memory: gone on reload, on "Log out", or when the API refuses the token. */
 let session = null; // { username, token }
 let nextPageToken = '';
+/** Whether a page of keys follows the ones shown: only then is there a "Show more". */
+let hasMore = false;
 
 class ApiFailure extends Error {
   constructor(status, body) {
@@ -118,6 +121,7 @@ function keyRow(key) {
     cell('Created', '', timeElement(key.tm_create, '')),
     cell('Expires', '', ...expires),
     cell('Last used', '', timeElement(key.tm_last_used, 'Never', minuteFormat)),
+    cell('Access', 'access', accessElement(key)),
     cell(
       '',
       'actions-cell',
@@ -128,22 +132,115 @@ function keyRow(key) {
   return tr;
 }
 
+/** What a key may do, in words: its preset, or its scopes; and where from. */
+function accessElement(key) {
+  const scopes = key.scopes ?? [];
+  const span = document.createElement('span');
+  const preset = { '*:write': 'Full access', '*:read': 'Read-only' }[scopes.join(' ')];
+  span.textContent =
+    preset ??
+    (scopes.length > 3 ? `${scopes.slice(0, 3).join(', ')} +${scopes.length - 3}` : scopes.join(', '));
+  span.title = scopes.join(' ');
+  const networks = key.allowed_cidrs ?? [];
+  const where = document.createElement('span');
+  where.className = 'muted networks';
+  where.textContent = networks.length === 0 ? 'from anywhere' : `from ${networks.join(', ')}`;
+  const wrapper = document.createElement('span');
+  wrapper.className = 'stack-xs';
+  wrapper.append(span, where);
+  return wrapper;
+}
+
+// ---- scopes of a new key
+
+/** The catalogue (GET /v1.0/scopes), fetched once per page. */
+let catalogue = null;
+
+async function loadCatalogue() {
+  if (catalogue) return;
+  catalogue = await api('GET', 'v1.0/scopes');
+  const rows = catalogue.resources
+    .filter((resource) => !resource.super_admin)
+    .map(({ resource }) => {
+      const row = document.createElement('label');
+      row.className = 'scope-row';
+      row.dataset.resource = resource;
+      const name = document.createElement('span');
+      name.textContent = resource;
+      const level = document.createElement('select');
+      level.dataset.resource = resource;
+      level.setAttribute('aria-label', `${resource}: access`);
+      for (const [value, text] of [
+        ['', '—'],
+        ['read', 'read'],
+        ['write', 'read and write'],
+      ]) {
+        const option = document.createElement('option');
+        option.value = value;
+        option.textContent = text;
+        level.append(option);
+      }
+      row.append(name, level);
+      return row;
+    });
+  $('scope-list').replaceChildren(...rows);
+}
+
+/** The scopes the form asks for; null when a custom choice names none. */
+function chosenScopes() {
+  const access = $('key-access').value;
+  if (access === 'full') return ['*:write'];
+  if (access === 'read') return ['*:read'];
+  const chosen = [...$('scope-list').querySelectorAll('select')]
+    .filter((select) => select.value)
+    .map((select) => `${select.dataset.resource}:${select.value}`);
+  return chosen.length > 0 ? chosen : null;
+}
+
+function chosenNetworks() {
+  return $('key-networks')
+    .value.split(/[\s,]+/)
+    .map((network) => network.trim())
+    .filter(Boolean);
+}
+
+$('key-access').addEventListener('change', () => {
+  const custom = $('key-access').value === 'custom';
+  $('key-scopes').hidden = !custom;
+  if (custom) void busy($('key-access'), $('app-error'), loadCatalogue);
+});
+
+$('scope-filter').addEventListener('input', () => {
+  const filter = $('scope-filter').value.trim().toLowerCase();
+  for (const row of $('scope-list').children) row.hidden = !row.dataset.resource.includes(filter);
+});
+
 function showCount() {
   const rows = $('key-rows').children.length;
   $('empty').hidden = rows > 0;
   $('keys').hidden = rows === 0;
-  $('key-count').textContent = rows === 1 ? '1 key' : `${rows} keys${nextPageToken ? ' so far' : ''}`;
-  $('more').hidden = !nextPageToken;
+  $('key-count').textContent = rows === 1 ? '1 key' : `${rows} keys${hasMore ? ' so far' : ''}`;
+  $('more').hidden = !hasMore;
+}
+
+function keysPage(pageToken, size = PAGE_SIZE) {
+  const query = new URLSearchParams({ page_size: String(size) });
+  if (pageToken) query.set('page_token', pageToken);
+  return api('GET', `v1.0/accesskeys?${query}`);
 }
 
 async function loadKeys(append = false) {
-  const query = new URLSearchParams({ page_size: '100' });
-  if (append && nextPageToken) query.set('page_token', nextPageToken);
-  const page = await api('GET', `v1.0/accesskeys?${query}`);
+  const page = await keysPage(append ? nextPageToken : '');
   const rows = page.result.map(keyRow);
   if (append) $('key-rows').append(...rows);
   else $('key-rows').replaceChildren(...rows);
   nextPageToken = page.next_page_token;
+  // Every page with keys has a next_page_token, the last one too: the page after it is empty. A
+  // page shorter than asked for is the last; after a full one, a one-key look ahead tells.
+  hasMore =
+    page.result.length === PAGE_SIZE &&
+    nextPageToken !== '' &&
+    (await keysPage(nextPageToken, 1)).result.length > 0;
   showCount();
 }
 
@@ -160,6 +257,7 @@ function showLoggedIn() {
 function logOut(message = '') {
   session = null;
   nextPageToken = '';
+  hasMore = false;
   $('key-rows').replaceChildren();
   hideNewKey();
   $('app-error').textContent = '';
@@ -230,13 +328,21 @@ $('create-form').addEventListener('submit', (event) => {
     $('app-error').textContent = 'Valid for (days) must be a whole number from 1 to 3650.';
     return;
   }
+  const scopes = chosenScopes();
+  if (scopes === null) {
+    $('app-error').textContent = 'Choose at least one scope, or another access.';
+    return;
+  }
   void busy(event.submitter, $('app-error'), async () => {
     const key = await api('POST', 'v1.0/accesskeys', {
       name: $('key-name').value.trim(),
       detail: $('key-detail').value.trim(),
       expire: days * DAY_SECONDS,
+      scopes,
+      allowed_cidrs: chosenNetworks(),
     });
     $('create-form').reset();
+    $('key-scopes').hidden = true;
     $('new-token').textContent = key.token;
     $('copy-status').textContent = '';
     $('new-key').hidden = false;

@@ -21,7 +21,7 @@ export class IntrospectionDto {
   @ApiPropertyOptional({ example: 'reporting' })
   username?: string;
 
-  /** The permission bits the credential carries (an access key adds the admin bit, 32). */
+  /** The customer's permission bits. */
   @ApiPropertyOptional({ example: 32 })
   permission?: number;
 
@@ -31,6 +31,14 @@ export class IntrospectionDto {
   /** When it stops working, in seconds since the epoch. */
   @ApiPropertyOptional({ example: 1830000000 })
   exp?: number;
+
+  /** What it may do now, space-separated (RFC 7662): `*:write` is the customer's admin. */
+  @ApiPropertyOptional({ example: 'calls:read numbers:read' })
+  scope?: string;
+
+  /** An access key's networks; empty: anywhere. */
+  @ApiPropertyOptional({ type: [String], example: ['203.0.113.0/24'] })
+  allowed_cidrs?: string[];
 }
 
 export class JwksDto {

@@ -1,8 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsInt, IsString, Length, Matches } from 'class-validator';
 import { IsOptionalNotNull } from '../../common/optional.decorator.js';
 import { Permission } from '../customer.entity.js';
+import { UpdateProfileDto } from './update-profile.dto.js';
 
 /**
  * ASCII only, compared in lower case: MySQL's default collations ignore case and accents while
@@ -16,33 +17,32 @@ export const PERMISSIONS = [0, 1, 2, 3, 4, 5, 6, 7].map(
   (i) => (i & 1 ? ProjectSuperAdmin : 0) | (i & 2 ? CustomerAdmin : 0) | (i & 4 ? CustomerManager : 0),
 );
 
-export class CreateCustomerDto {
-  @ApiProperty({
+/**
+ * A new customer: VoIPBIN's body (the customer fields), and this service's own `username`,
+ * `password` and `permission`, all optional.
+ */
+export class CreateCustomerDto extends UpdateProfileDto {
+  @ApiPropertyOptional({
     description:
-      'Unique among live customers, case-insensitive (kept in lower case): 1..255 of A-Z a-z 0-9 . _ @ + -',
+      'Unique among live customers, case-insensitive (kept in lower case): 1..255 of A-Z a-z 0-9 . _ @ + -. ' +
+      'The email when absent (as VoIPBIN names its users).',
     example: 'reporting@example.com',
   })
+  @IsOptionalNotNull()
   @Transform(({ value }) => (typeof value === 'string' ? value.toLowerCase() : value))
   @IsString()
   @Matches(USERNAME, { message: 'username must be 1..255 of the characters A-Z a-z 0-9 . _ @ + -' })
-  username: string;
+  username?: string;
 
-  @ApiProperty({ description: '8..128 characters.', example: 'correct horse battery staple' })
+  @ApiPropertyOptional({
+    description:
+      '8..128 characters. When absent, the customer cannot log in until a super admin (or `npm run admin -- reset-password`) sets one.',
+    example: 'correct horse battery staple',
+  })
+  @IsOptionalNotNull()
   @IsString()
   @Length(8, 128)
-  password: string;
-
-  @ApiPropertyOptional({ maxLength: 255, default: '', example: 'Reporting team' })
-  @IsOptionalNotNull()
-  @IsString()
-  @MaxLength(255)
-  name?: string;
-
-  @ApiPropertyOptional({ maxLength: 4096, default: '', example: 'nightly exports' })
-  @IsOptionalNotNull()
-  @IsString()
-  @MaxLength(4096)
-  detail?: string;
+  password?: string;
 
   @ApiPropertyOptional({
     description: 'Permission bits: 1 project super admin, 32 customer admin, 64 customer manager.',

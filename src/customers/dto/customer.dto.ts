@@ -1,6 +1,11 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { NEXT_PAGE_TOKEN } from '../../common/page.dto.js';
+import { WEBHOOK_METHODS } from './update-profile.dto.js';
 
-/** A customer; the password hash never leaves the database. */
+/**
+ * A customer, in VoIPBIN's field order, with this service's `username` and `permission`; the
+ * password hash never leaves the database.
+ */
 export class CustomerDto {
   @ApiProperty({ format: 'uuid', example: 'a1d9b2cd-4578-4b23-91b6-5f5ec4a2f840' })
   id: string;
@@ -13,6 +18,25 @@ export class CustomerDto {
 
   @ApiProperty({ example: 'admin account' })
   detail: string;
+
+  @ApiPropertyOptional({
+    format: 'email',
+    description: 'Absent while the customer has none (VoIPBIN leaves empty fields out; "" is no address).',
+    example: 'admin@acme.com',
+  })
+  email?: string;
+
+  @ApiProperty({ description: 'E.164, or "" for none.', example: '+14155551234' })
+  phone_number: string;
+
+  @ApiProperty({ example: '123 Main St, San Francisco, CA 94105' })
+  address: string;
+
+  @ApiProperty({ enum: WEBHOOK_METHODS, example: 'POST' })
+  webhook_method: string;
+
+  @ApiProperty({ example: 'https://api.acme.com/webhooks/voipbin' })
+  webhook_uri: string;
 
   @ApiProperty({
     description: 'Permission bits: 1 project super admin, 32 customer admin, 64 customer manager.',
@@ -34,9 +58,6 @@ export class CustomerPageDto {
   @ApiProperty({ type: [CustomerDto], description: 'Newest first.' })
   result: CustomerDto[];
 
-  @ApiProperty({
-    description: 'Pass as `page_token` for the next page; empty on the last page.',
-    example: '',
-  })
+  @ApiProperty(NEXT_PAGE_TOKEN)
   next_page_token: string;
 }

@@ -1,22 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, Length, MaxLength } from 'class-validator';
+import { IsIn, IsInt, IsString, Length } from 'class-validator';
 import { IsOptionalNotNull } from '../../common/optional.decorator.js';
 import { PERMISSIONS } from './create-customer.dto.js';
-
-/** What a customer may change of itself. Only the fields given change. */
-export class UpdateProfileDto {
-  @ApiPropertyOptional({ maxLength: 255, example: 'Reporting team' })
-  @IsOptionalNotNull()
-  @IsString()
-  @MaxLength(255)
-  name?: string;
-
-  @ApiPropertyOptional({ maxLength: 4096, example: 'nightly exports' })
-  @IsOptionalNotNull()
-  @IsString()
-  @MaxLength(4096)
-  detail?: string;
-}
+import { UpdateProfileDto } from './update-profile.dto.js';
 
 /** What a super admin may change of any customer. Only the fields given change. */
 export class UpdateCustomerDto extends UpdateProfileDto {
