@@ -1,8 +1,13 @@
+import type { Duplex } from 'node:stream';
 import fastifyCookie from '@fastify/cookie';
+import { Logger } from '@nestjs/common';
 import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyBodyParser, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registerAdminPage } from './admin/admin-page.js';
+import { clientErrorResponse, sendError } from './common/error-envelope.js';
+import { ApiError } from './common/api-error.js';
 import { readLoginBodyAsJson } from './auth/login-body.js';
 import { RequestLog } from './common/logging.js';
 import { requestIdFor } from './common/request-id.js';
@@ -11,8 +16,22 @@ import { Draining } from './health/draining.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
 const BODY_LIMIT = 100 * 1024;
+/** No body the API takes is nested more than a few levels; deeper ones only cost (or crash) a walk. */
+const MAX_JSON_DEPTH = 32;
+/**
+ * A whole request (headers and body) must arrive within this, and its headers within the second:
+ * a client trickling bytes holds a connection no longer. 100 kB (the body limit) in 15 s is 7 kB/s.
+ */
+const REQUEST_TIMEOUT_MS = 15_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node checks connections against those two timeouts (its default is 30 s). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+/** helmet's default, sent only where the browser will honour it: over TLS. */
+const HSTS = 'max-age=31536000; includeSubDomains';
 
-/** `trustProxy`: whom to believe about X-Forwarded-For (the client IP that login throttling counts). */
+const logger = new Logger('Errors');
+
+/** `trustProxy`: whom to believe about X-Forwarded-For (the client IP) and X-Forwarded-Proto. */
 export function createAdapter(trustProxy: boolean | number | string = false): FastifyAdapter {
   const adapter = new FastifyAdapter({
     // A hop count is valid at runtime (proxy-addr), though the typings omit it.
@@ -26,14 +45,87 @@ export function createAdapter(trustProxy: boolean | number | string = false): Fa
     // A request read while shutting down is served like any other (not answered 503 outside the
     // envelope): the shutdown waits for it anyway.
     return503OnClosing: false,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
+    // The router's errors (a path that is not a valid URL, a path parameter too long) and the HTTP
+    // parser's are the envelope too, and echo nothing of the request.
+    frameworkErrors: (error: Error, req: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('x-request-id', req.id);
+      sendError(reply, req, error, logger);
+    },
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorResponse(error.code));
+      socket.destroy(error);
+    },
   });
-  // Every answer carries the request id, errors answered before any handler included.
+  // Every answer carries the request id, errors answered before any handler included, and, when it
+  // came over TLS (or through a trusted proxy that says so), HSTS: over plain HTTP it means nothing.
   adapter.getInstance().addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
+    if (req.protocol === 'https') void reply.header('strict-transport-security', HSTS);
     done();
   });
   return adapter;
 }
+
+/** Whether a parsed JSON value is nested deeper than `limit`, walked without recursion. */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+type BodyParser = FastifyBodyParser<Buffer>;
+
+/**
+ * Request bodies, in this one place. The API reads JSON only (`jsonBody`). Every other content
+ * type, or a body without one, reaches `otherMediaType`, which refuses it with 415: an HTML form
+ * (`application/x-www-form-urlencoded`, `multipart/form-data`, `text/plain`) can post across
+ * sites with the login cookie, and none of them is read. The one route that reads JSON whatever its
+ * type, POST /auth/login, has it retyped before parsing (auth/login-body.ts); another would be given
+ * its parser in `otherMediaType`, by its route (`req.routeOptions.url`). Registered through Nest
+ * (`useBodyParser`), so that Nest adds neither its JSON nor its form parser.
+ */
+function registerBodyParsers(app: NestFastifyApplication): void {
+  const server: FastifyInstance = app.getHttpAdapter().getInstance();
+  server.removeAllContentTypeParsers();
+  app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT }, jsonBody(server));
+  app.useBodyParser('*', { bodyLimit: BODY_LIMIT }, otherMediaType);
+}
+
+/**
+ * Fastify's own JSON parser (prototype poisoning removed), refusing a body nested deeper than
+ * MAX_JSON_DEPTH before validation walks it: class-transformer recurses, and a few kB of brackets
+ * overflow its stack.
+ */
+function jsonBody(server: FastifyInstance): BodyParser {
+  const parse = server.getDefaultJsonParser('remove', 'remove');
+  return (req, body, done) => {
+    void parse(req, body.toString(), (error, parsed) => {
+      if (error) done(error, undefined);
+      else if (deeperThan(parsed, MAX_JSON_DEPTH)) {
+        done(
+          new ApiError(
+            400,
+            'INVALID_JSON_BODY',
+            `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
+          ),
+          undefined,
+        );
+      } else done(null, parsed);
+    });
+  };
+}
+
+const otherMediaType: BodyParser = (_req, _body, done) => {
+  done(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.'), undefined);
+};
 
 /**
  * Browser clients on other origins (VoIPBIN's own console among them) may read every answer, as
@@ -72,7 +164,9 @@ function setupSwagger(app: NestFastifyApplication): void {
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
+    // What is typed into Authorize stays in the page's memory, as with the admin page: kept in
+    // localStorage, a credential would outlive the tab and be readable by any script of this origin.
+    swaggerOptions: { persistAuthorization: false },
   });
 }
 
@@ -81,12 +175,8 @@ function setupSwagger(app: NestFastifyApplication): void {
  * so both run the same server. Call before `app.init()`.
  */
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
-  const fastify = app.getHttpAdapter().getInstance();
-
-  // JSON only: a text/plain body is answered 415 rather than parsed as a string.
-  fastify.removeContentTypeParser('text/plain');
-  readLoginBodyAsJson(fastify);
-
+  registerBodyParsers(app);
+  readLoginBodyAsJson(app.getHttpAdapter().getInstance());
   await app.register(fastifyCookie);
   await app.register(fastifyCors, corsOptions(app.get(AppConfig)));
   app.useSecurityHeaders({
@@ -96,6 +186,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
     // directive protects nothing here.
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     referrerPolicy: { policy: 'no-referrer' },
+    // Sent by the request hook of createAdapter, over TLS only.
+    strictTransportSecurity: false,
   });
   setupSwagger(app);
   await registerAdminPage(app);
@@ -107,20 +199,20 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
  * While draining, every answer closes its connection (Node ends it after the response).
  */
 function registerRequestHooks(app: NestFastifyApplication): void {
-  const fastify = app.getHttpAdapter().getInstance();
+  const server = app.getHttpAdapter().getInstance();
   const log = app.get(RequestLog);
   const metrics = app.get(MetricsService);
   const draining = app.get(Draining);
-  fastify.addHook('onSend', (_req, reply, payload, done) => {
+  server.addHook('onSend', (_req, reply, payload, done) => {
     if (draining.active) void reply.header('connection', 'close');
     done(null, payload);
   });
-  fastify.addHook('onResponse', (req, reply, done) => {
+  server.addHook('onResponse', (req, reply, done) => {
     log.completed(req, reply);
     metrics.observeRequest(req, reply);
     done();
   });
-  fastify.addHook('onRequestAbort', (req, done) => {
+  server.addHook('onRequestAbort', (req, done) => {
     log.aborted(req);
     done();
   });

@@ -3,17 +3,15 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { AccessKey } from '../src/accesskeys/access-key.entity.js';
-import { JWT_ISSUER } from '../src/config/app-config.js';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
-import { login, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
+import { login, signJwt, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
+import { TEST_PUBLIC_URL } from './support/env.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
 
 const ENVELOPE_KEYS = ['status', 'reason', 'message', 'request_id', 'details'];
 
-function sign(claims: object, options: jwt.SignOptions = {}, secret = TEST_JWT_SECRET): string {
-  return jwt.sign(claims, secret, { algorithm: 'HS256', issuer: JWT_ISSUER, expiresIn: 3600, ...options });
-}
+const sign = signJwt;
 
 /** A token in the `alg: none` form, which must never be accepted. */
 function unsigned(claims: object): string {
@@ -48,7 +46,8 @@ describe.each(DATABASES)('authentication on $name', (database) => {
       expect(decoded.header.alg).toBe('HS256');
       const claims = decoded.payload as jwt.JwtPayload;
       expect(claims.sub).toBe(customer.id);
-      expect(claims.iss).toBe(JWT_ISSUER);
+      expect(claims.iss).toBe(TEST_PUBLIC_URL);
+      expect(claims.aud).toBe(TEST_PUBLIC_URL);
       expect(claims.exp! - claims.iat!).toBe(604800);
       expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
       expect(claims.customer).toEqual({
@@ -211,7 +210,8 @@ describe.each(DATABASES)('authentication on $name', (database) => {
           const forged = Buffer.from(
             JSON.stringify({
               sub: customer.id,
-              iss: JWT_ISSUER,
+              iss: TEST_PUBLIC_URL,
+              aud: TEST_PUBLIC_URL,
               exp: 9999999999,
               customer: { permission: 1 },
             }),
@@ -225,13 +225,24 @@ describe.each(DATABASES)('authentication on $name', (database) => {
       ],
       [
         'alg none',
-        () => unsigned({ sub: customer.id, iss: JWT_ISSUER, exp: Math.floor(Date.now() / 1000) + 3600 }),
+        () =>
+          unsigned({
+            sub: customer.id,
+            iss: TEST_PUBLIC_URL,
+            aud: TEST_PUBLIC_URL,
+            exp: Math.floor(Date.now() / 1000) + 3600,
+          }),
       ],
       ['HS512', () => sign({ sub: customer.id }, { algorithm: 'HS512' })],
       ['an expired token', () => sign({ sub: customer.id }, { expiresIn: -10 })],
       [
         'no exp',
-        () => jwt.sign({ sub: customer.id }, TEST_JWT_SECRET, { algorithm: 'HS256', issuer: JWT_ISSUER }),
+        () =>
+          jwt.sign({ sub: customer.id }, TEST_JWT_SECRET, {
+            algorithm: 'HS256',
+            issuer: TEST_PUBLIC_URL,
+            audience: TEST_PUBLIC_URL,
+          }),
       ],
       ['another issuer', () => sign({ sub: customer.id }, { issuer: 'someone-else' })],
       ['an unknown customer', () => sign({ sub: randomUUID() })],

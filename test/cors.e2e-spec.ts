@@ -4,6 +4,7 @@ import request from 'supertest';
 import { Customer } from '../src/customers/customer.entity.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
+import { METRICS_TOKEN } from './support/env.js';
 import { insertAccessKey } from './support/factories.js';
 
 const CONSOLE = 'https://console.example.com';
@@ -18,7 +19,10 @@ const preflight = (http: Server, path: string, origin = CONSOLE, method = 'PUT')
 
 /** The sum of auth_attempts_total over every label. */
 async function authAttempts(http: Server): Promise<number> {
-  const { text } = await request(http).get('/metrics').expect(200);
+  const { text } = await request(http)
+    .get('/metrics')
+    .set('authorization', `Bearer ${METRICS_TOKEN}`)
+    .expect(200);
   return text
     .split('\n')
     .filter((line) => line.startsWith('auth_attempts_total{'))
@@ -80,14 +84,15 @@ describe.each(DATABASES)('CORS on $name', (database) => {
       }
       expect(await authAttempts(t.http)).toBe(before);
 
-      // LOGIN_LIMIT_PER_IP is 2: the two logins pass, the third is the first one throttled.
+      // LOGIN_LIMIT_PER_IP is 2 (failed logins): the two failures are answered, the third attempt
+      // is the first one throttled.
       const login = () =>
         request(t.http)
           .post('/auth/login')
           .set('origin', CONSOLE)
-          .send({ username: ADMIN_USERNAME, password: ADMIN_PASSWORD });
-      await login().expect(200);
-      await login().expect(200);
+          .send({ username: ADMIN_USERNAME, password: `not-${ADMIN_PASSWORD}` });
+      await login().expect(401);
+      await login().expect(401);
       const throttled = await login().expect(429);
       expect(throttled.headers['retry-after']).toMatch(/^\d+$/);
       expect(throttled.headers['access-control-allow-origin']).toBe('*');

@@ -4,11 +4,11 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { AccessKey } from '../src/accesskeys/access-key.entity.js';
-import { JWT_ISSUER } from '../src/config/app-config.js';
 import { jwkThumbprint } from '../src/config/signing-keys.js';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
 import { Revocations } from '../src/redis/revocations.js';
-import { login, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
+import { login, signJwt, startApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
+import { TEST_PUBLIC_URL } from './support/env.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
 
@@ -60,7 +60,8 @@ describe.each(DATABASES)('ES256 tokens and the JWKS on $name', (database) => {
     const token = await login(t.http, 'alice', PASSWORD);
     const jwks = (await request(t.http).get('/.well-known/jwks.json')).body as JSONWebKeySet;
     const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
-      issuer: JWT_ISSUER,
+      issuer: TEST_PUBLIC_URL,
+      audience: TEST_PUBLIC_URL,
       algorithms: ['ES256'],
     });
     expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: jwkThumbprint(current.publicKey) });
@@ -73,7 +74,8 @@ describe.each(DATABASES)('ES256 tokens and the JWKS on $name', (database) => {
     const es256 = (key: KeyObject, kid: string | undefined, claims: object = claimsOf(alice)) =>
       jwt.sign(claims, key, {
         algorithm: 'ES256',
-        issuer: JWT_ISSUER,
+        issuer: TEST_PUBLIC_URL,
+        audience: TEST_PUBLIC_URL,
         expiresIn: 3600,
         ...(kid === undefined ? {} : { keyid: kid }),
       });
@@ -90,20 +92,28 @@ describe.each(DATABASES)('ES256 tokens and the JWKS on $name', (database) => {
       // No exp, or another issuer.
       jwt.sign(claimsOf(alice), current.privateKey, {
         algorithm: 'ES256',
-        issuer: JWT_ISSUER,
+        issuer: TEST_PUBLIC_URL,
+        audience: TEST_PUBLIC_URL,
         keyid: jwkThumbprint(current.publicKey),
       }),
       jwt.sign(claimsOf(alice), current.privateKey, {
         algorithm: 'ES256',
         issuer: 'someone-else',
+        audience: TEST_PUBLIC_URL,
         expiresIn: 3600,
         keyid: jwkThumbprint(current.publicKey),
       }),
       // HS256 is off under ES256: neither the old secret nor the public key as an HMAC secret.
-      jwt.sign(claimsOf(alice), TEST_JWT_SECRET, { algorithm: 'HS256', issuer: JWT_ISSUER, expiresIn: 3600 }),
+      jwt.sign(claimsOf(alice), TEST_JWT_SECRET, {
+        algorithm: 'HS256',
+        issuer: TEST_PUBLIC_URL,
+        audience: TEST_PUBLIC_URL,
+        expiresIn: 3600,
+      }),
       jwt.sign(claimsOf(alice), pem(current.publicKey), {
         algorithm: 'HS256',
-        issuer: JWT_ISSUER,
+        issuer: TEST_PUBLIC_URL,
+        audience: TEST_PUBLIC_URL,
         expiresIn: 3600,
         keyid: jwkThumbprint(current.publicKey),
       }),
@@ -156,13 +166,7 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
     expect(res.headers['cache-control']).toBe('no-store');
     return res.body as Record<string, unknown>;
   };
-  const sign = (claims: object, options: jwt.SignOptions = {}) =>
-    jwt.sign(claims, TEST_JWT_SECRET, {
-      algorithm: 'HS256',
-      issuer: JWT_ISSUER,
-      expiresIn: 3600,
-      ...options,
-    });
+  const sign = signJwt;
 
   it('publishes no keys under HS256', async () => {
     const res = await request(t.http).get('/.well-known/jwks.json').expect(200);
@@ -182,7 +186,8 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
     });
     const expired = jwt.sign({ ...claimsOf(alice), exp: seconds(new Date()) - 10 }, TEST_JWT_SECRET, {
       algorithm: 'HS256',
-      issuer: JWT_ISSUER,
+      issuer: TEST_PUBLIC_URL,
+      audience: TEST_PUBLIC_URL,
     });
     expect(await introspect(expired)).toEqual({ active: false });
 
@@ -271,11 +276,13 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
       sign(claimsOf(alice), { issuer: 'someone-else' }),
       jwt.sign(claimsOf(alice), 'another-secret-that-is-long-enough-32', {
         algorithm: 'HS256',
-        issuer: JWT_ISSUER,
+        issuer: TEST_PUBLIC_URL,
+        audience: TEST_PUBLIC_URL,
       }),
       jwt.sign(claimsOf(alice), ecKeys().privateKey, {
         algorithm: 'ES256',
-        issuer: JWT_ISSUER,
+        issuer: TEST_PUBLIC_URL,
+        audience: TEST_PUBLIC_URL,
         expiresIn: 60,
       }),
     ]) {

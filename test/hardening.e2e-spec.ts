@@ -65,6 +65,73 @@ describe.each(DATABASES)('login throttling on $name', (database) => {
   });
 });
 
+describe.each(DATABASES)('login throttling by username and address on $name', (database) => {
+  let url: string;
+  let t: TestApp;
+  // Strict for one username from one address, loose for a username from anywhere and an address.
+  const limits = {
+    LOGIN_LIMIT_PER_USERNAME_IP: '2',
+    LOGIN_LIMIT_PER_USERNAME: '3',
+    LOGIN_LIMIT_PER_IP: '5',
+    TRUST_PROXY: 'true',
+  };
+
+  beforeAll(async () => {
+    url = await database.prepare('throttling_pairs');
+  });
+  beforeEach(async () => {
+    t = await startApp(url, limits);
+    await truncate(t.ds);
+    await insertCustomer(t.ds, { username: 'alice' });
+  });
+  afterEach(() => t.close());
+
+  it('refuses one address after its own failures on a username, and not another address', async () => {
+    for (let i = 0; i < 2; i++) await attempt(t, 'alice', 'wrong-password', '203.0.113.1').expect(401);
+    const res = await attempt(t, 'alice', PASSWORD, '203.0.113.1').expect(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    await attempt(t, 'alice', PASSWORD, '203.0.113.2').expect(200);
+  });
+
+  it('keeps the right password working from a fresh address however long others fail on the username', async () => {
+    for (let wave = 0; wave < 3; wave++) {
+      for (let i = 0; i < 4; i++) {
+        const ip = `203.0.113.${wave * 10 + i}`;
+        expect([401, 429]).toContain((await attempt(t, 'alice', 'wrong-password', ip)).status);
+        // An address that failed on the username while it is under attack waits out the window...
+        if (wave > 0) await attempt(t, 'alice', 'wrong-password', ip).expect(429);
+      }
+      // ...while its owner, from an address of its own, logs in.
+      await attempt(t, 'alice', PASSWORD, `198.51.100.${wave}`).expect(200);
+    }
+  });
+
+  it('counts only failures: the right password logs in again and again', async () => {
+    for (let i = 0; i < 8; i++) await attempt(t, 'alice', PASSWORD, '203.0.113.1').expect(200);
+    // The successes left the counters where they were: the failures allowed are all still there.
+    for (let i = 0; i < 2; i++) await attempt(t, 'alice', 'wrong-password', '203.0.113.1').expect(401);
+    await attempt(t, 'alice', 'wrong-password', '203.0.113.1').expect(429);
+  });
+
+  it('does not count an attempt another limit already refused', async () => {
+    for (let i = 0; i < 5; i++) await attempt(t, `u${i}`, 'x', '203.0.113.1').expect(401);
+    // The address is out of attempts: these reach no other counter.
+    for (let i = 0; i < 10; i++) await attempt(t, 'alice', 'wrong-password', '203.0.113.1').expect(429);
+    for (let i = 0; i < 2; i++) await attempt(t, 'alice', 'wrong-password', '198.51.100.1').expect(401);
+    await attempt(t, 'alice', 'wrong-password', '198.51.100.2').expect(401);
+    await attempt(t, 'alice', PASSWORD, '198.51.100.3').expect(200);
+  });
+
+  it('lets no more failures through than the limit when they all arrive at once', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => attempt(t, 'alice', 'wrong-password', '203.0.113.1')),
+    );
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(2);
+    expect(statuses.filter((s) => s !== 401).every((s) => s === 429)).toBe(true);
+  });
+});
+
 describe.each(DATABASES)('login failures on $name', (database) => {
   let t: TestApp;
   beforeAll(async () => {

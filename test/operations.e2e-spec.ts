@@ -13,6 +13,7 @@ import {
   type TestApp,
 } from './support/app.js';
 import { DATABASES } from './support/databases.js';
+import { METRICS_TOKEN, TEST_PUBLIC_URL } from './support/env.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
 import { ServiceProcess } from './support/service.js';
 
@@ -48,10 +49,15 @@ describe.each(DATABASES)('readiness and metrics on $name', (database) => {
     });
     const { key, token } = await insertAccessKey(t.ds, customer.id);
     const session = await login(t.http, 'metered', PASSWORD);
-    const expired = jwt.sign({ sub: customer.id, gen: 0, iss: 'voipbin-auth', exp: 1 }, TEST_JWT_SECRET, {
-      algorithm: 'HS256',
-    });
-    const before = attempts((await request(t.http).get('/metrics').expect(200)).text);
+    const expired = jwt.sign(
+      { sub: customer.id, gen: 0, iss: TEST_PUBLIC_URL, aud: TEST_PUBLIC_URL, exp: 1 },
+      TEST_JWT_SECRET,
+      { algorithm: 'HS256' },
+    );
+    const before = attempts(
+      (await request(t.http).get('/metrics').set('authorization', `Bearer ${METRICS_TOKEN}`).expect(200))
+        .text,
+    );
 
     await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${session}`).expect(200);
     await request(t.http).get('/v1.0/customer').query({ token: session }).expect(200);
@@ -59,14 +65,17 @@ describe.each(DATABASES)('readiness and metrics on $name', (database) => {
     await request(t.http).get('/v1.0/customer').set('authorization', 'Bearer not.a.jwt').expect(401);
     await request(t.http)
       .get('/v1.0/customer')
-      .query({ accesskey: `${token.slice(0, -1)}x` })
+      .query({ accesskey: `${token.slice(0, -1)}${token.endsWith('x') ? 'y' : 'x'}` })
       .expect(401);
     await request(t.http).get('/v1.0/customer').query({ token: expired }).expect(401);
     const old = await insertAccessKey(t.ds, customer.id, { tmExpire: new Date(Date.now() - 1000) });
     await request(t.http).get('/v1.0/customer').query({ accesskey: old.token }).expect(401);
     await request(t.http).get('/v1.0/customer').expect(401);
 
-    const res = await request(t.http).get('/metrics').expect(200);
+    const res = await request(t.http)
+      .get('/metrics')
+      .set('authorization', `Bearer ${METRICS_TOKEN}`)
+      .expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const after = attempts(res.text);
     const delta = (label: string) => (after[label] ?? 0) - (before[label] ?? 0);

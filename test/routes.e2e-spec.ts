@@ -9,11 +9,13 @@ import { insertAccessKey, insertCustomer, PASSWORD } from './support/factories.j
 /**
  * The auth matrix of every protected route: no credential 401, each credential kind of a caller
  * that may call it 2xx, of one that may not 403, another customer's id 404, a bad id or body 400.
+ * The cookie is a browser's credential: a request it authenticates that changes state must say it
+ * comes from this origin (`same-origin cookie`), else 403, whoever sends it.
  */
 type Caller = 'admin' | 'manager' | 'superAdmin';
-type Kind = 'bearer jwt' | '?token=' | 'cookie' | 'bearer key' | '?accesskey=';
-const KINDS: Kind[] = ['bearer jwt', '?token=', 'cookie', 'bearer key', '?accesskey='];
-const JWT_KINDS: Kind[] = ['bearer jwt', '?token=', 'cookie'];
+type Kind = 'bearer jwt' | '?token=' | 'cookie' | 'same-origin cookie' | 'bearer key' | '?accesskey=';
+const KINDS: Kind[] = ['bearer jwt', '?token=', 'cookie', 'same-origin cookie', 'bearer key', '?accesskey='];
+const JWT_KINDS: Kind[] = ['bearer jwt', '?token=', 'cookie', 'same-origin cookie'];
 
 interface Target {
   path: string;
@@ -210,6 +212,9 @@ function send(c: Context, route: Route, target: Target, caller?: CallerState, ki
   if (caller && kind === 'bearer jwt') req = req.set('authorization', `Bearer ${caller.jwt}`);
   if (caller && kind === 'bearer key') req = req.set('authorization', `Bearer ${caller.key}`);
   if (caller && kind === 'cookie') req = req.set('cookie', `token=${caller.jwt}`);
+  if (caller && kind === 'same-origin cookie') {
+    req = req.set('cookie', `token=${caller.jwt}`).set('sec-fetch-site', 'same-origin');
+  }
   if (caller && kind === '?token=') query.token = caller.jwt;
   if (caller && kind === '?accesskey=') query.accesskey = caller.key;
   req = req.query(query);
@@ -270,8 +275,14 @@ describe.each(DATABASES)('the auth matrix of every route on $name', (database) =
           for (const kind of KINDS) {
             const state = c.callers[caller];
             const res = await send(c, route, await route.target(c, state), state, kind);
-            const may = route.allowed.includes(caller) && (route.kinds ?? KINDS).includes(kind);
+            const may =
+              route.allowed.includes(caller) &&
+              (route.kinds ?? KINDS).includes(kind) &&
+              !(kind === 'cookie' && route.method !== 'get');
             expect([caller, kind, res.status]).toEqual([caller, kind, may ? 200 : 403]);
+            if (kind === 'cookie' && route.method !== 'get') {
+              expect(res.body.error.reason).toBe('CROSS_SITE_REQUEST');
+            }
             if (route.path === '/v1.0/customer/password' && may) {
               state.jwt = await login(c.t.http, state.customer.username, PASSWORD);
             }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
+import { Auth, CurrentPrincipal, CurrentSecretOnly } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
@@ -23,6 +23,7 @@ export class AccessKeysController {
 
   @Post()
   @Auth('accesskeys:write')
+  @CurrentSecretOnly()
   @HttpCode(200)
   @ApiOperation({ summary: 'Create an access key; its token is in this response only' })
   @ApiOkResponse({ type: AccessKeyDto, description: 'The new key, with its `token`.' })
@@ -55,6 +56,7 @@ export class AccessKeysController {
 
   @Put(':id')
   @Auth('accesskeys:write')
+  @CurrentSecretOnly()
   @ApiOperation({ summary: "Change an access key's name or detail (only the fields given)" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: AccessKeyDto, description: 'The updated key.' })
@@ -69,6 +71,7 @@ export class AccessKeysController {
 
   @Post(':id/roll')
   @Auth('accesskeys:write')
+  @CurrentSecretOnly()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Give a key a new secret (shown once); the old one keeps working for `grace` seconds',
@@ -90,6 +93,7 @@ export class AccessKeysController {
 
   @Delete(':id')
   @Auth('accesskeys:write')
+  @CurrentSecretOnly()
   @ApiOperation({ summary: 'Delete an access key; it stops working at once' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: AccessKeyDto, description: 'The deleted key, with `tm_delete` set.' })

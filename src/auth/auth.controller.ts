@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error.js';
@@ -9,7 +9,7 @@ import { Auth, Public } from '../common/auth.decorators.js';
 import { AuthService } from './auth.service.js';
 import { tooManyLoginAttempts } from './auth.errors.js';
 import { sentAsOtherType } from './login-body.js';
-import { LoginThrottlerGuard } from './login-throttler.guard.js';
+import { LoginThrottle } from './login-throttle.js';
 import { IntrospectDto, IntrospectionDto } from './dto/introspect.dto.js';
 import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
 import { IntrospectionService } from './introspection.service.js';
@@ -20,12 +20,12 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly introspection: IntrospectionService,
+    private readonly throttle: LoginThrottle,
     private readonly config: AppConfig,
   ) {}
 
   @Post('login')
   @Public()
-  @UseGuards(LoginThrottlerGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with a username and password; returns a JWT valid for 7 days' })
   @ApiOkResponse({
@@ -43,7 +43,9 @@ export class AuthController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginResponseDto> {
-    const result = await this.auth.login(dto.username, dto.password);
+    const result = await this.throttle.attempt(dto.username, req.ip, () =>
+      this.auth.login(dto.username, dto.password),
+    );
     void reply.header('cache-control', 'no-store');
     if (sentAsOtherType(req)) return result;
     void reply.setCookie('token', result.token, {

@@ -13,7 +13,7 @@ import { IntrospectionService } from './introspection.service.js';
 import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { JwtTokens } from './jwt-tokens.js';
-import { LoginThrottlerGuard } from './login-throttler.guard.js';
+import { LoginThrottle } from './login-throttle.js';
 import { RouteScopes } from './route-scopes.js';
 import { ScopesController } from './scopes.controller.js';
 
@@ -28,7 +28,7 @@ import { ScopesController } from './scopes.controller.js';
     JwtStrategyGuard,
     AccessKeyStrategyGuard,
     AuthenticationGuard,
-    LoginThrottlerGuard,
+    LoginThrottle,
     IntrospectionService,
     RouteScopes,
   ],

@@ -53,7 +53,7 @@ export class AuthService implements OnModuleInit {
   }
 
   /** What a credential stands for, with every check authentication applies. */
-  async validate(credential: Credential): Promise<Authenticated | AuthFailure> {
+  async validate(credential: Pick<Credential, 'kind' | 'value'>): Promise<Authenticated | AuthFailure> {
     if (credential.kind === 'accesskey') return this.validateAccessKey(credential.value);
     const verified = this.tokens.verify(credential.value);
     return typeof verified === 'string' ? verified : this.validateJwt(verified);
@@ -95,6 +95,7 @@ export class AuthService implements OnModuleInit {
         via: 'accesskey',
         rights: Rights.of(key.scopes).intersect(Rights.forPermission(key.permission)),
         accessKeyId: key.id,
+        ...(key.previous && { supersededSecret: true }),
         key: { scopes: key.scopes, allowedCidrs: key.allowedCidrs, expiresAt: until },
       },
       username: key.username,

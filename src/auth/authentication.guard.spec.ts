@@ -4,6 +4,7 @@ import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { Strategy as CustomStrategy } from 'passport-custom';
 import { ApiError } from '../common/api-error.js';
+import { loadConfig } from '../config/app-config.js';
 import { Permission } from '../customers/customer.entity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ANY_SCOPE, Auth, Public } from '../common/auth.decorators.js';
@@ -103,7 +104,13 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
 
 describe('AuthenticationGuard', () => {
   const guardCounting = (metrics: MetricsService) =>
-    new AuthenticationGuard(new Reflector(), metrics, new JwtStrategyGuard(), new AccessKeyStrategyGuard());
+    new AuthenticationGuard(
+      new Reflector(),
+      metrics,
+      loadConfig({ JWT_SECRET: 'y'.repeat(32) }),
+      new JwtStrategyGuard(),
+      new AccessKeyStrategyGuard(),
+    );
   const guard = guardCounting(new MetricsService());
   beforeEach(() => {
     verdicts = { jwt: null, accesskey: null };

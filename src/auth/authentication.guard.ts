@@ -1,10 +1,19 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { evaluateCrossOriginRequest } from '@nestjs/core/security/cross-origin-protection.js';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error.js';
+import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { IS_PUBLIC, JWT_ONLY, REQUIRED_SCOPE } from '../common/auth.decorators.js';
+import {
+  CURRENT_SECRET_ONLY,
+  IS_PUBLIC,
+  JWT_ONLY,
+  REQUIRED_SCOPE,
+  supersededSecret,
+} from '../common/auth.decorators.js';
+import { crossSiteRequest } from './auth.errors.js';
 import { authorization } from './authorization.js';
 import { credentialOf, type Credential } from './credentials.js';
 import type { AuthFailure, Principal } from '../common/principal.js';
@@ -41,22 +50,50 @@ export class AccessKeyStrategyGuard extends AuthGuard('accesskey') {
 }
 
 /**
+ * Whether a request a cookie authenticated may change state: the browser must say it comes from
+ * this origin (OWASP's CSRF cheat sheet: Fetch Metadata, else `Origin`), as Go's
+ * CrossOriginProtection decides (Nest's implementation of it). A request that says nothing is
+ * refused too: a cookie is a browser's credential, and browsers say where their requests come from.
+ */
+function fromThisOrigin(req: FastifyRequest, trustedOrigins: ReadonlySet<string>): boolean {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  const decision = evaluateCrossOriginRequest(
+    {
+      method: req.method,
+      secFetchSite: header('sec-fetch-site'),
+      origin: header('origin'),
+      host: header('host'),
+    },
+    { trustedOrigins },
+  );
+  return decision.allowed && decision.reason !== 'no-browser-headers';
+}
+
+/**
  * The one global guard: every route needs a valid credential unless marked `@Public()`, and the
  * scope its `@Auth()` names (a route that names none is refused). The credential's source says what
  * it is (credentials.ts), and only that one Passport strategy runs: a JWT never reaches the
- * access-key lookup, nor a key the JWT verifier.
+ * access-key lookup, nor a key the JWT verifier. A state-changing request the cookie authenticated
+ * must come from this origin, and a key's superseded secret manages no keys.
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   private readonly strategies: Record<Credential['kind'], CanActivate>;
+  /** Besides the request's own host: where the service says it is (PUBLIC_URL), behind a proxy too. */
+  private readonly trustedOrigins: ReadonlySet<string>;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly metrics: MetricsService,
+    config: AppConfig,
     jwt: JwtStrategyGuard,
     accessKey: AccessKeyStrategyGuard,
   ) {
     this.strategies = { jwt, accesskey: accessKey };
+    this.trustedOrigins = new Set([new URL(config.publicUrl).origin]);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -82,10 +119,18 @@ export class AuthenticationGuard implements CanActivate {
     this.metrics.recordAuthentication(credential.kind, 'ok');
     void http.getResponse<FastifyReply>().header('cache-control', 'no-store');
 
+    if (credential.source === 'cookie' && !fromThisOrigin(req, this.trustedOrigins)) throw crossSiteRequest();
+    const principal = req.user!;
     const jwtOnly = this.reflector.getAllAndOverride<boolean>(JWT_ONLY, targets) === true;
-    const verdict = authorization(req.user!, scope, jwtOnly);
+    const verdict = authorization(principal, scope, jwtOnly);
     if (verdict === 'insufficient-scope') throw ApiError.insufficientScope([scope]);
     if (verdict !== 'allowed') throw ApiError.permissionDenied();
+    if (
+      principal.supersededSecret &&
+      this.reflector.getAllAndOverride<boolean>(CURRENT_SECRET_ONLY, targets)
+    ) {
+      throw supersededSecret();
+    }
     return true;
   }
 }

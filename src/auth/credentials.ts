@@ -4,6 +4,8 @@ import { ACCESS_KEY_PREFIX } from '../accesskeys/access-key-token.js';
 export interface Credential {
   kind: 'jwt' | 'accesskey';
   value: string;
+  /** Where the request carried it: a cookie is what a browser adds by itself, even cross-site. */
+  source: 'authorization' | 'query' | 'cookie';
 }
 
 const BEARER = /^Bearer[ ]+([^ ]+)[ ]*$/i;
@@ -17,13 +19,18 @@ function find(req: FastifyRequest): Credential | null {
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
     const value = BEARER.exec(authorization)?.[1] ?? '';
-    return { kind: value.startsWith(ACCESS_KEY_PREFIX) ? 'accesskey' : 'jwt', value };
+    return {
+      kind: value.startsWith(ACCESS_KEY_PREFIX) ? 'accesskey' : 'jwt',
+      value,
+      source: 'authorization',
+    };
   }
   const query = (req.query ?? {}) as Record<string, unknown>;
-  if (query.token !== undefined) return { kind: 'jwt', value: text(query.token) };
-  if (query.accesskey !== undefined) return { kind: 'accesskey', value: text(query.accesskey) };
+  if (query.token !== undefined) return { kind: 'jwt', value: text(query.token), source: 'query' };
+  if (query.accesskey !== undefined)
+    return { kind: 'accesskey', value: text(query.accesskey), source: 'query' };
   const cookie = req.cookies?.token;
-  if (cookie !== undefined) return { kind: 'jwt', value: cookie };
+  if (cookie !== undefined) return { kind: 'jwt', value: cookie, source: 'cookie' };
   return null;
 }
 

@@ -6,6 +6,8 @@ import type { Customer } from '../customers/customer.entity.js';
 import { JwtTokens } from './jwt-tokens.js';
 
 const SECRET = 'y'.repeat(32);
+/** PUBLIC_URL's default, for PORT's. */
+const PUBLIC_URL = 'http://localhost:3000';
 const customer = { id: randomUUID(), username: 'alice', name: 'Alice', permission: 32, tokenGeneration: 3 };
 
 describe('JwtTokens', () => {
@@ -18,7 +20,7 @@ describe('JwtTokens', () => {
 
   it('tells an expired token from an invalid one, and refuses a token without exp or with a non-UUID sub', () => {
     const sign = (claims: object, options: jwt.SignOptions = {}) =>
-      jwt.sign(claims, SECRET, { algorithm: 'HS256', issuer: 'voipbin-auth', ...options });
+      jwt.sign(claims, SECRET, { algorithm: 'HS256', issuer: PUBLIC_URL, audience: PUBLIC_URL, ...options });
     expect(tokens.verify(sign({ sub: customer.id, exp: Math.floor(Date.now() / 1000) - 10 }))).toBe(
       'expired',
     );
@@ -29,6 +31,26 @@ describe('JwtTokens', () => {
     );
     expect(tokens.verify(sign({ sub: customer.id }, { expiresIn: 60, algorithm: 'HS512' }))).toBe('invalid');
     expect(tokens.verify('garbage')).toBe('invalid');
+  });
+
+  it('signs for its public URL (issuer and audience), and refuses another audience or a crit header', () => {
+    const claims = jwt.decode(tokens.sign(customer as Customer)) as jwt.JwtPayload;
+    expect(claims).toMatchObject({ iss: PUBLIC_URL, aud: PUBLIC_URL });
+    const sign = (options: jwt.SignOptions) =>
+      jwt.sign({ sub: customer.id }, SECRET, {
+        algorithm: 'HS256',
+        issuer: PUBLIC_URL,
+        audience: PUBLIC_URL,
+        expiresIn: 60,
+        ...options,
+      });
+    expect(tokens.verify(sign({}))).toEqual({ sub: customer.id, exp: expect.any(Number), gen: 0 });
+    expect(tokens.verify(sign({ audience: 'https://elsewhere.example' }))).toBe('invalid');
+    const critical = { alg: 'HS256', crit: ['exp'] } as unknown as jwt.JwtHeader;
+    expect(tokens.verify(sign({ header: critical }))).toBe('invalid');
+    const issuer = new JwtTokens(loadConfig({ JWT_SECRET: SECRET, JWT_ISSUER: 'https://auth.example.test' }));
+    expect(jwt.decode(issuer.sign(customer as Customer))).toMatchObject({ iss: 'https://auth.example.test' });
+    expect(issuer.verify(sign({}))).toBe('invalid');
   });
 
   it('remembers a verified token until it expires, never one already expired', () => {

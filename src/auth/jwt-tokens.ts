@@ -35,14 +35,16 @@ export const failureOf = (error: unknown): AuthFailure =>
 
 /**
  * Login JWTs: signing, verification and the published keys. Verification accepts the configured
- * algorithm only (HS256, or ES256 with the key the token's `kid` names), our `iss`, and requires
- * `exp`. A token whose signature was verified once is remembered until min(exp, 60 s), so later
- * requests with it skip the signature and go straight to the customer check, which is what
- * revocation turns on. The memo holds whatever AUTH_CACHE_TTL says: it caches no revocable state.
+ * algorithm only (HS256, or ES256 with the key the token's `kid` names), our `iss` and `aud`, no
+ * `crit` header (RFC 7515 §4.1.11: we understand no extension, so a token that needs one is
+ * refused), and requires `exp`. A token whose signature was verified once is remembered until
+ * min(exp, 60 s), so later requests with it skip the signature and go straight to the customer
+ * check, which is what revocation turns on. The memo holds whatever AUTH_CACHE_TTL says: it caches
+ * no revocable state.
  */
 @Injectable()
 export class JwtTokens {
-  readonly verifyOptions: { algorithms: jwt.Algorithm[]; issuer: string };
+  readonly verifyOptions: { algorithms: jwt.Algorithm[]; issuer: string; audience: string };
   /** The public keys as a JWKS document (RFC 7517); empty under HS256, whose secret is never published. */
   readonly jwks: JwksDto;
   private readonly config: JwtConfig;
@@ -50,7 +52,11 @@ export class JwtTokens {
 
   constructor(config: AppConfig) {
     this.config = config.jwt;
-    this.verifyOptions = { algorithms: [config.jwt.algorithm], issuer: config.jwt.issuer };
+    this.verifyOptions = {
+      algorithms: [config.jwt.algorithm],
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+    };
     this.jwks = {
       keys: config.jwt.publicKeys.map(({ kid, key }) => {
         const { kty, crv, x, y } = key.export({ format: 'jwk' });
@@ -70,6 +76,7 @@ export class JwtTokens {
         ...(this.config.kid === undefined ? {} : { keyid: this.config.kid }),
         expiresIn: this.config.expiresIn,
         issuer: this.config.issuer,
+        audience: this.config.audience,
         subject: id,
         jwtid: randomUUID(),
       },
@@ -78,12 +85,15 @@ export class JwtTokens {
 
   /**
    * The key that may have signed this token: under HS256 the secret; under ES256 the public key its
-   * header's `kid` names (the current key or one rotated out), or none for an unknown or missing kid.
+   * header's `kid` names (the current key or one rotated out). None for an unknown or missing kid,
+   * and none for a token with a `crit` header, whatever it lists.
    */
   keyFor(token: string): KeyObject | null {
+    const header = jwt.decode(token, { complete: true })?.header as
+      { kid?: unknown; crit?: unknown } | undefined;
+    if (header === undefined || header.crit !== undefined) return null;
     if (this.config.algorithm === 'HS256') return this.config.key;
-    const kid = (jwt.decode(token, { complete: true })?.header as { kid?: unknown } | undefined)?.kid;
-    return this.config.publicKeys.find((k) => k.kid === kid)?.key ?? null;
+    return this.config.publicKeys.find((k) => k.kid === header.kid)?.key ?? null;
   }
 
   /** The claims of a token verified before on this instance, while it has not expired. */

@@ -10,6 +10,14 @@ export const REQUIRED_SCOPE = 'auth:scope';
 export const JWT_ONLY = 'auth:jwt-only';
 /** What `@Auth` is given for a route any authenticated caller may call, whatever its scopes. */
 export const ANY_SCOPE = 'any';
+export const CURRENT_SECRET_ONLY = 'auth:current-secret-only';
+
+export const supersededSecret = () =>
+  new ApiError(
+    403,
+    'SUPERSEDED_SECRET',
+    "This key's secret was replaced by a roll: until its grace period ends it may read, not manage keys.",
+  );
 
 /** Opts a route out of the global guard. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
@@ -35,6 +43,14 @@ export function Auth(scope: string, options: { jwtOnly?: boolean } = {}) {
     ApiErrors(...errors),
   );
 }
+
+/**
+ * A route that manages keys: the secret a roll replaced, still good during its grace period, is
+ * refused here (403), so that whoever holds only the old secret cannot roll the key again, delete
+ * it or make keys of its own.
+ */
+export const CurrentSecretOnly = () =>
+  applyDecorators(SetMetadata(CURRENT_SECRET_ONLY, true), ApiErrors(supersededSecret()));
 
 /** The authenticated caller. */
 export const CurrentPrincipal = createParamDecorator(

@@ -9,6 +9,8 @@ describe('the page cursor', () => {
     const token = encodeCursor(cursor);
     expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(decodeCursor(token)).toEqual(cursor);
+    const latest = { time: new Date('9999-12-31T23:59:59.999Z'), id: randomUUID() };
+    expect(decodeCursor(encodeCursor(latest))).toEqual(latest);
   });
 
   it.each([
@@ -36,6 +38,8 @@ describe('the page cursor', () => {
     ['a negative time', Buffer.from(`[-1,"${randomUUID()}"]`).toString('base64url')],
     ['an object', Buffer.from('{"t":1}').toString('base64url')],
     ['three items', Buffer.from(`[1,"${randomUUID()}",3]`).toString('base64url')],
+    ['a time no Date holds', Buffer.from(`[${2 ** 53 - 1},"${randomUUID()}"]`).toString('base64url')],
+    ['a time after year 9999', Buffer.from(`[253402300800000,"${randomUUID()}"]`).toString('base64url')],
   ])('refuses %s with a 400 naming page_token', (_label, token) => {
     let thrown: unknown;
     try {

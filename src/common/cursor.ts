@@ -23,7 +23,7 @@ export function encodeCursor(cursor: { time: Date; id: string }): string {
  */
 const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|([+-])(\d{2}):(\d{2}))?$/i;
-/** The last millisecond both databases hold in a DATETIME(3). */
+/** The last millisecond both databases hold in a DATETIME(3) (and the last of a four-digit `toISOString()`). */
 const LAST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** The rows created strictly before a VoIPBIN `page_token` time; null if it is not one. */
@@ -62,6 +62,7 @@ export function decodeCursor(token: string): Cursor {
       value.length === 2 &&
       Number.isSafeInteger(value[0]) &&
       value[0] >= 0 &&
+      value[0] <= LAST_TIME &&
       typeof value[1] === 'string' &&
       isUUID(value[1])
     ) {

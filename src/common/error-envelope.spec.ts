@@ -16,6 +16,10 @@ function render(exception: unknown) {
       sent.headers[name] = value;
       return reply;
     },
+    type(value: string) {
+      sent.headers['content-type'] = value;
+      return reply;
+    },
     send(body: ErrorEnvelope) {
       sent.body = body;
       return reply;

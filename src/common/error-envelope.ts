@@ -1,7 +1,9 @@
+import { STATUS_CODES } from 'node:http';
 import { HttpException, type LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isCommitOutcomeUnknown, isDatabaseUnavailable } from './database-errors.js';
 import { ApiError, type ErrorDetail } from './api-error.js';
+import { newRequestId } from './request-id.js';
 
 export interface ErrorEnvelope {
   error: {
@@ -24,7 +26,17 @@ const FASTIFY_ERRORS: Readonly<Record<string, [number, string, string]>> = {
     'Send the request body as application/json.',
   ],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_ARGUMENT', 'The Content-Length header is wrong.'],
+  // Raised by the router, before any route is matched.
+  FST_ERR_BAD_URL: [400, 'INVALID_URL', 'The request path is not a valid URL.'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'URI_TOO_LONG', 'A segment of the request path is too long.'],
 };
+
+/** Errors of Node's HTTP parser, raised before any request exists, by code. */
+const CLIENT_ERRORS: Readonly<Record<string, [number, string, string]>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request was not received in time.'],
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'The request headers are too large.'],
+};
+const MALFORMED: [number, string, string] = [400, 'INVALID_REQUEST', 'The request is not valid HTTP.'];
 
 const GENERIC: Readonly<Record<number, [string, string]>> = {
   400: ['INVALID_ARGUMENT', 'The request is invalid.'],
@@ -70,6 +82,31 @@ function classify(exception: unknown): ApiError | null {
 }
 
 /**
+ * The whole HTTP answer to an error of the HTTP parser (a malformed request, headers too large,
+ * one too slow), written on the connection before it is closed: no request exists to answer
+ * through. The envelope carries an id of its own and nothing of what was sent.
+ */
+export function clientErrorResponse(code: string | undefined): string {
+  const [status, reason, message] = (code !== undefined && CLIENT_ERRORS[code]) || MALFORMED;
+  const requestId = newRequestId();
+  const error = new ApiError(status, reason, message);
+  const body = JSON.stringify({
+    error: { status: error.statusName, reason, message, request_id: requestId, details: [] },
+  } satisfies ErrorEnvelope);
+  return [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `X-Request-Id: ${requestId}`,
+    'Cache-Control: no-store',
+    'X-Content-Type-Options: nosniff',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+/**
  * Renders any error as the envelope of docs/api.md. Unexpected errors are logged with their stack here,
  * server-side only; the body never carries a stack, SQL, or the request URL (it may hold a credential).
  */
@@ -104,5 +141,10 @@ export function sendError(
   if (status === 401) reply.header('www-authenticate', 'Bearer');
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   if (status === 503) reply.header('retry-after', '5');
-  void reply.status(status).header('cache-control', 'no-store').send(body);
+  // JSON whatever the route would have answered (a route's @Header content type is set before it runs).
+  void reply
+    .status(status)
+    .type('application/json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(body);
 }

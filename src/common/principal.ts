@@ -9,6 +9,12 @@ export interface Principal {
   /** What the caller may do: a customer's rights, or a key's scopes within its customer's rights. */
   rights: Rights;
   accessKeyId?: string;
+  /**
+   * The key's secret of before a roll, in its grace period: it may read and make ordinary calls,
+   * but not manage keys (routes marked `@CurrentSecretOnly()`), or it could roll the key again and
+   * kill the secret that replaced it.
+   */
+  supersededSecret?: true;
   /** A key's own limits, which any key it mints or manages must keep within. */
   key?: KeyLimits;
 }

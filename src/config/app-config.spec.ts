@@ -29,7 +29,24 @@ describe('loadConfig', () => {
     expect(config.cookieSecure).toBe(true);
     expect(config.production).toBe(false);
     expect(config.shutdownDrainMs).toBe(2000);
+    expect(config.loginLimits).toEqual({ perUsernameIp: 5, perIp: 30, perUsername: 20 });
+    expect(config.metricsToken).toBeNull();
     expect(config.corsOrigins).toBe('*');
+  });
+
+  it('names the public URL the issuer and audience of tokens, PORT making its default', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, PORT: '8080' })).toMatchObject({
+      publicUrl: 'http://localhost:8080',
+      jwt: { issuer: 'http://localhost:8080', audience: 'http://localhost:8080' },
+    });
+    expect(loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: 'https://auth.example.com/' })).toMatchObject({
+      publicUrl: 'https://auth.example.com',
+      jwt: { issuer: 'https://auth.example.com', audience: 'https://auth.example.com' },
+    });
+    expect(
+      loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: 'https://auth.example.com', JWT_ISSUER: 'voipbin-auth' })
+        .jwt,
+    ).toMatchObject({ issuer: 'voipbin-auth', audience: 'https://auth.example.com' });
   });
 
   it('reads CORS_ORIGINS as origins a browser sends, and refuses anything else by name', () => {
@@ -75,6 +92,10 @@ describe('loadConfig', () => {
     [{ COOKIE_SECURE: 'yes' }, 'COOKIE_SECURE'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ SHUTDOWN_DRAIN_MS: '2s' }, 'SHUTDOWN_DRAIN_MS'],
+    [{ PUBLIC_URL: 'auth.example.com' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'ftp://auth.example.com' }, 'PUBLIC_URL'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ LOGIN_LIMIT_PER_USERNAME_IP: '0' }, 'LOGIN_LIMIT_PER_USERNAME_IP'],
   ])('refuses %p, naming %s', (env, name) => {
     expect(failure({ JWT_SECRET: SECRET, ...env })).toContain(name);
   });

@@ -7,10 +7,12 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  IsUrl,
   Length,
   Matches,
   Max,
   Min,
+  MinLength,
   validateSync,
 } from 'class-validator';
 import {
@@ -33,6 +35,14 @@ export class EnvironmentVariables {
   @Max(65535)
   PORT = 3000;
 
+  /** Where clients reach the service; unset, `http://localhost:<PORT>` (see loadConfig). */
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'PUBLIC_URL must be an http:// or https:// URL, such as https://auth.example.com' },
+  )
+  PUBLIC_URL?: string;
+
   @Matches(/^(sqlite:.+|mysql:\/\/.+|mariadb:\/\/.+)$/, {
     message: 'DATABASE_URL must be sqlite:PATH, sqlite::memory:, mysql://... or mariadb://...',
   })
@@ -47,6 +57,12 @@ export class EnvironmentVariables {
   @Min(60)
   @Max(31536000)
   JWT_EXPIRES_IN = 604800;
+
+  /** The `iss` of the tokens this service signs and the only one it accepts; unset, PUBLIC_URL. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  JWT_ISSUER?: string;
 
   /** ES256 instead of HS256: a PEM EC P-256 private key (checked in loadConfig). */
   @IsOptional()
@@ -70,15 +86,23 @@ export class EnvironmentVariables {
   @IsIn(['true', 'false'])
   COOKIE_SECURE = 'true';
 
+  /** Failed logins per minute, from one client address for one username (strict)... */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_LIMIT_PER_USERNAME_IP = 5;
+
+  /** ...from one client address, whatever the usernames (loose)... */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   LOGIN_LIMIT_PER_IP = 30;
 
+  /** ...and for one username from anywhere (loose; see LoginThrottle for whom it refuses). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  LOGIN_LIMIT_PER_USERNAME = 10;
+  LOGIN_LIMIT_PER_USERNAME = 20;
 
   /**
    * Seconds an access key or customer looked up for authentication is reused; 0 (the default) turns
@@ -116,6 +140,10 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(60000)
   SHUTDOWN_DRAIN_MS = 2000;
+  /** The bearer token /metrics answers; unset, /metrics answers nobody. */
+  @IsOptional()
+  @MinLength(32, { message: 'METRICS_TOKEN must be at least 32 characters (openssl rand -hex 32)' })
+  METRICS_TOKEN?: string;
   /** The browser origins whose pages may read answers: `*` (any), or origins separated by commas (checked in loadConfig). */
   @IsString()
   CORS_ORIGINS = '*';
@@ -137,6 +165,8 @@ export const VARIABLES: readonly (keyof EnvironmentVariables)[] = [
 export type JwtConfig = SigningKeys & {
   expiresIn: number;
   issuer: string;
+  /** The `aud` of every token: this service, as its public URL names it. */
+  audience: string;
 };
 
 export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' | 'mariadb'; url: string };
@@ -145,12 +175,14 @@ export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' 
 export class AppConfig {
   readonly production: boolean;
   readonly port: number;
+  /** Where clients reach the service, without a trailing slash. */
+  readonly publicUrl: string;
   readonly database: DatabaseConfig;
   readonly jwt: JwtConfig;
   readonly admin: { username: string; password?: string };
   readonly cookieSecure: boolean;
-  /** Login attempts allowed per minute. */
-  readonly loginLimits: { perIp: number; perUsername: number };
+  /** Failed logins allowed per minute. */
+  readonly loginLimits: { perUsernameIp: number; perIp: number; perUsername: number };
   /** Fastify's `trustProxy`: whether and whom to believe about X-Forwarded-For. */
   readonly trustProxy: boolean | number | string;
   /** Shared login counters and revocations across instances; null: this instance alone. */
@@ -160,6 +192,8 @@ export class AppConfig {
   readonly authCacheTtlMs: number;
   /** Milliseconds of draining after SIGTERM before the server closes (0: close at once). */
   readonly shutdownDrainMs: number;
+  /** The bearer token /metrics answers; null: /metrics answers nobody. */
+  readonly metricsToken: string | null;
   /** The origins whose pages may read answers: any (`*`), or these (lower case, as browsers send them). */
   readonly corsOrigins: '*' | string[];
 
@@ -167,8 +201,6 @@ export class AppConfig {
     Object.assign(this, fields);
   }
 }
-
-export const JWT_ISSUER = 'voipbin-auth';
 
 /** Where the development secret is kept: beside the SQLite file, else ./data. */
 function dataFolder(database: DatabaseConfig): string {
@@ -244,23 +276,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   const database = parseDatabaseUrl(vars.DATABASE_URL);
+  const publicUrl = (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
   return new AppConfig({
     production,
     port: vars.PORT,
+    publicUrl,
     database,
     jwt: {
       ...(es256 ?? hs256Keys(vars.JWT_SECRET ?? developmentSecret(dataFolder(database)))),
       expiresIn: vars.JWT_EXPIRES_IN,
-      issuer: JWT_ISSUER,
+      issuer: vars.JWT_ISSUER ?? publicUrl,
+      audience: publicUrl,
     },
     admin: { username: vars.ADMIN_USERNAME.toLowerCase(), password: vars.ADMIN_PASSWORD },
     cookieSecure: vars.COOKIE_SECURE === 'true',
-    loginLimits: { perIp: vars.LOGIN_LIMIT_PER_IP, perUsername: vars.LOGIN_LIMIT_PER_USERNAME },
+    loginLimits: {
+      perUsernameIp: vars.LOGIN_LIMIT_PER_USERNAME_IP,
+      perIp: vars.LOGIN_LIMIT_PER_IP,
+      perUsername: vars.LOGIN_LIMIT_PER_USERNAME,
+    },
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     redis: vars.REDIS_URL === undefined ? null : { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX },
     logLevel: vars.LOG_LEVEL,
     authCacheTtlMs: vars.AUTH_CACHE_TTL * 1000,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
+    metricsToken: vars.METRICS_TOKEN ?? null,
     corsOrigins,
   });
 }

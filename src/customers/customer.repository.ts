@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository, type FindOptionsWhere, type QueryDeepPartialEntity } from 'typeorm';
+import { IsNull, Repository, type QueryDeepPartialEntity } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
@@ -31,6 +31,21 @@ export type CustomerChanges = Partial<
 
 /** Customers are fewer than keys, and larger (a `detail` may hold 4 KiB). */
 const CACHED_CUSTOMERS = 5_000;
+
+/**
+ * The condition of a write that may remove a super admin: the row it changes (`:id`) is no super
+ * admin, or another live one remains. The count is in a derived table, which MySQL materialises
+ * before the update (it refuses a subquery on the table being updated otherwise).
+ */
+const ANOTHER_SUPER_ADMIN_REMAINS = `((permission & 1) = 0 OR (SELECT n FROM (SELECT COUNT(*) AS n
+  FROM customers WHERE id <> :id AND tm_delete IS NULL AND (permission & 1) <> 0) AS others) > 0)`;
+
+/** Every live super admin, locked until the end of the transaction (MySQL/MariaDB). */
+const LOCK_SUPER_ADMINS =
+  'SELECT id FROM customers WHERE tm_delete IS NULL AND (permission & 1) <> 0 FOR UPDATE';
+
+/** What a write to a live customer did: the customer as it left it, or why nothing was written. */
+export type WriteResult = CustomerProfile | 'not-found' | 'password-changed' | 'last-super-admin';
 
 const PROFILES = `SELECT id, username, name, detail, email, phone_number, address, webhook_method, webhook_uri,
     permission, tm_create, tm_update, tm_delete
@@ -104,24 +119,27 @@ export class CustomerRepository {
   }
 
   /**
-   * The customer as this change left it; null when no live customer has this id or, with
-   * `ifPasswordHash`, when its password hash is no longer that one (changed meanwhile).
+   * The customer as this change left it, or why nothing was written: no live customer has this id,
+   * its password hash is no longer `ifPasswordHash` (changed meanwhile), or the change would remove
+   * the last live super admin (a permission without the super-admin bit applies only while another
+   * remains).
    */
-  update(id: string, changes: CustomerChanges, ifPasswordHash?: string): Promise<CustomerProfile | null> {
-    return this.change(
-      id,
+  update(id: string, changes: CustomerChanges, ifPasswordHash?: string): Promise<WriteResult> {
+    return this.change(id, {
       // A new password starts a new token generation: every earlier JWT is refused from now on.
-      changes.passwordHash === undefined
-        ? changes
-        : { ...changes, tokenGeneration: () => 'token_generation + 1' },
-      ifPasswordHash === undefined ? {} : { passwordHash: ifPasswordHash },
-    );
+      set:
+        changes.passwordHash === undefined
+          ? changes
+          : { ...changes, tokenGeneration: () => 'token_generation + 1' },
+      ifPasswordHash,
+      mayRemoveSuperAdmin: changes.permission !== undefined && (changes.permission & 1) === 0,
+    });
   }
 
-  /** Soft delete: the customer as deleted; null when no live customer has this id. */
-  softDelete(id: string, at: Date): Promise<CustomerProfile | null> {
+  /** Soft delete: the customer as deleted, or why not; the last live super admin is never deleted. */
+  softDelete(id: string, at: Date): Promise<WriteResult> {
     // `live: null` frees the username for a new customer (see the unique index).
-    return this.change(id, { tmDelete: at, tmUpdate: at, live: null });
+    return this.change(id, { set: { tmDelete: at, tmUpdate: at, live: null }, mayRemoveSuperAdmin: true });
   }
 
   /** Whether the database holds any customer at all, deleted ones included. */
@@ -129,18 +147,45 @@ export class CustomerRepository {
     return this.customers.exists();
   }
 
-  /** Changes a live customer and reads it back in the same transaction, so the answer is this change's. */
+  /**
+   * Changes a live customer and reads it back in the same transaction, so the answer is this
+   * change's. A write that may remove a super admin has a condition (ANOTHER_SUPER_ADMIN_REMAINS)
+   * that must see every other such write that commits before it: two super admins removing each
+   * other at the same moment must not both see the other one remain. SQLite runs one write at a
+   * time. On MySQL/MariaDB the condition's subquery reads without waiting for a concurrent write, so
+   * the live super admins are locked first: a second such write waits for the first to commit, then
+   * reads what it wrote (READ COMMITTED: each statement reads the latest commits).
+   */
   private async change(
     id: string,
-    changes: QueryDeepPartialEntity<Customer>,
-    also: FindOptionsWhere<Customer> = {},
-  ): Promise<CustomerProfile | null> {
-    const changed = await transaction(this.customers.manager.dataSource, async (m) => {
-      const { affected } = await m.update(Customer, { ...also, id, tmDelete: IsNull() }, changes);
-      return affected ? m.findOneByOrFail(Customer, { id }) : null;
-    });
-    if (changed !== null) await this.revocations.publish({ kind: 'customer', id });
-    return changed;
+    write: { set: QueryDeepPartialEntity<Customer>; ifPasswordHash?: string; mayRemoveSuperAdmin: boolean },
+  ): Promise<WriteResult> {
+    const dataSource = this.customers.manager.dataSource;
+    const locks = write.mayRemoveSuperAdmin && dataSource.options.type !== 'better-sqlite3';
+    const changed = await transaction(
+      dataSource,
+      async (m) => {
+        if (locks) await m.query(LOCK_SUPER_ADMINS);
+        const query = m
+          .createQueryBuilder(Customer, 'c')
+          .update()
+          .set(write.set)
+          .where('id = :id AND tm_delete IS NULL', { id });
+        if (write.ifPasswordHash !== undefined) {
+          query.andWhere('password_hash = :hash', { hash: write.ifPasswordHash });
+        }
+        if (write.mayRemoveSuperAdmin) query.andWhere(ANOTHER_SUPER_ADMIN_REMAINS);
+        const { affected } = await query.execute();
+        return affected ? m.findOneByOrFail(Customer, { id }) : null;
+      },
+      locks ? 'READ COMMITTED' : undefined,
+    );
+    if (changed !== null) {
+      await this.revocations.publish({ kind: 'customer', id });
+      return changed;
+    }
+    if (!(await this.customers.existsBy({ id, tmDelete: IsNull() }))) return 'not-found';
+    return write.ifPasswordHash !== undefined ? 'password-changed' : 'last-super-admin';
   }
 }
 

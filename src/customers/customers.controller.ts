@@ -10,6 +10,7 @@ import {
   cannotDeleteSelf,
   cannotDemoteSelf,
   customerNotFound,
+  lastSuperAdmin,
   noUsername,
   passwordChanged,
   usernameTaken,
@@ -115,12 +116,15 @@ export class CustomersController {
   @ApiOperation({ summary: "Change a customer's fields, permission or password (super admin)" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto })
-  @ApiErrors(BAD_NAME, BAD_ID, customerNotFound(), cannotDemoteSelf())
+  @ApiErrors(BAD_NAME, BAD_ID, customerNotFound(), cannotDemoteSelf(), lastSuperAdmin())
   update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: UpdateCustomerDto,
   ): Promise<CustomerDto> {
+    // A password reset is for a person logged in, as a password change is: a leaked key of a super
+    // admin must not be enough to take its own account, or any other, over.
+    if (dto.password !== undefined && principal.via !== 'jwt') throw ApiError.permissionDenied();
     return this.customers.updateByAdmin(principal.customerId, id, dto);
   }
 
@@ -129,7 +133,7 @@ export class CustomersController {
   @ApiOperation({ summary: 'Delete a customer: its JWTs and keys stop working at once (super admin)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto, description: 'The deleted customer, with `tm_delete` set.' })
-  @ApiErrors(BAD_ID, customerNotFound(), cannotDeleteSelf())
+  @ApiErrors(BAD_ID, customerNotFound(), cannotDeleteSelf(), lastSuperAdmin())
   remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,

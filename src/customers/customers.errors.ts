@@ -10,6 +10,9 @@ export const cannotDemoteSelf = () =>
 
 export const cannotDeleteSelf = () => refused('CANNOT_DELETE_SELF', 'A super admin cannot delete itself.');
 
+export const lastSuperAdmin = () =>
+  refused('LAST_SUPER_ADMIN', 'This is the last live super admin: it cannot be demoted or deleted.');
+
 /** `field`: where the username came from (the username, or the email that stands for it). */
 export const usernameTaken = (field: 'username' | 'email' = 'username') =>
   new ApiError(409, 'USERNAME_TAKEN', 'This username is taken.', [{ field, message: `${field} is taken` }]);

@@ -8,11 +8,13 @@ import {
   type CustomerChanges,
   type CustomerContact,
   type CustomerProfile,
+  type WriteResult,
 } from './customer.repository.js';
 import {
   cannotDeleteSelf,
   cannotDemoteSelf,
   customerNotFound,
+  lastSuperAdmin,
   noUsername,
   passwordChanged,
   usernameTaken,
@@ -120,8 +122,8 @@ export class CustomersService {
 
   /**
    * A super admin (`actorId`) changing any customer; a new password revokes the customer's JWTs.
-   * Only a super admin gets here, and it can neither demote nor delete itself: so whoever it
-   * removes, one super admin (itself) is left.
+   * It can neither demote nor delete itself, and the last live super admin is never removed, even
+   * when two remove each other at the same moment (the repository makes the write conditional).
    */
   updateByAdmin(actorId: string, id: string, dto: UpdateCustomerDto): Promise<CustomerDto> {
     if (id === actorId && dto.permission !== undefined && !isSuperAdmin(dto.permission)) {
@@ -133,9 +135,7 @@ export class CustomersService {
   /** Soft delete: the customer can no longer log in, and its JWTs and keys stop working at once. */
   async remove(actorId: string, id: string): Promise<CustomerDto> {
     if (id === actorId) throw cannotDeleteSelf();
-    const deleted = await this.customers.softDelete(id, this.clock.now());
-    if (deleted === null) throw customerNotFound();
-    return toCustomerDto(deleted);
+    return toCustomerDto(written(await this.customers.softDelete(id, this.clock.now())));
   }
 
   /**
@@ -152,8 +152,7 @@ export class CustomersService {
       { passwordHash: await hashPassword(dto.new_password), tmUpdate: this.clock.now() },
       customer.passwordHash,
     );
-    if (changed !== null) return toCustomerDto(changed);
-    throw (await this.customers.findLive(customerId)) === null ? customerNotFound() : passwordChanged();
+    return toCustomerDto(written(changed));
   }
 
   /** Sets a generated password, for the `admin reset-password` command. */
@@ -173,8 +172,14 @@ export class CustomersService {
     Object.assign(changes, contactChanges(dto));
     if (dto.permission !== undefined) changes.permission = dto.permission;
     if (dto.password !== undefined) changes.passwordHash = await hashPassword(dto.password);
-    const updated = await this.customers.update(id, changes);
-    if (updated === null) throw customerNotFound();
-    return toCustomerDto(updated);
+    return toCustomerDto(written(await this.customers.update(id, changes)));
   }
+}
+
+/** The customer a write left, or the error that says why it wrote nothing. */
+function written(result: WriteResult): CustomerProfile {
+  if (result === 'not-found') throw customerNotFound();
+  if (result === 'password-changed') throw passwordChanged();
+  if (result === 'last-super-admin') throw lastSuperAdmin();
+  return result;
 }

@@ -1,5 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel.js';
 
 const sqliteWrites = new WeakMap<DataSource, LimitFunction>();
 
@@ -19,8 +20,11 @@ const sqliteWrites = new WeakMap<DataSource, LimitFunction>();
 export function transaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
+  isolation?: IsolationLevel,
 ): Promise<T> {
-  if (dataSource.options.type !== 'better-sqlite3') return dataSource.transaction(work);
+  if (dataSource.options.type !== 'better-sqlite3') {
+    return isolation === undefined ? dataSource.transaction(work) : dataSource.transaction(isolation, work);
+  }
   let writes = sqliteWrites.get(dataSource);
   if (writes === undefined) sqliteWrites.set(dataSource, (writes = pLimit(1)));
   return writes(() => dataSource.transaction(work));

@@ -5,6 +5,7 @@ import { Public } from '../common/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { Draining } from './draining.js';
+import { Revocations } from '../redis/revocations.js';
 
 /** How long /ready waits for the database to answer before calling it down. */
 const PING_TIMEOUT_MS = 2000;
@@ -19,6 +20,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly draining: Draining,
+    private readonly revocations: Revocations,
   ) {}
 
   @Get('health')
@@ -31,15 +33,18 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({
     summary: 'Readiness: 200 when the database answers a ping, 503 otherwise and once shutting down',
+    description: '`warnings` lists what this configuration does not promise (absent when nothing).',
   })
   @ApiOkResponse({ schema: { example: { status: 'ok', info: { database: { status: 'up' } } } } })
   @ApiErrors(ApiError.databaseUnavailable(), shuttingDown())
-  async ready(): Promise<HealthCheckResult> {
+  async ready(): Promise<HealthCheckResult & { warnings?: string[] }> {
     if (this.draining.active) throw shuttingDown();
     try {
-      return await this.health.check([
+      const result = await this.health.check([
         () => this.database.pingCheck('database', { timeout: PING_TIMEOUT_MS }),
       ]);
+      const warning = this.revocations.warning;
+      return warning === null ? result : { ...result, warnings: [warning] };
     } catch (error) {
       if (error instanceof ServiceUnavailableException) throw ApiError.databaseUnavailable();
       throw error;

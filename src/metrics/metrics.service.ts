@@ -51,6 +51,8 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // The runtime's exact version tells an attacker which of its flaws to try.
+    this.registry.removeSingleMetric('nodejs_version_info');
   }
 
   /** A request answered: its duration by method, route template and status. */

@@ -46,6 +46,12 @@ export class Revocations implements OnModuleInit, OnApplicationShutdown {
   private unpublished = false;
   private stopHeartbeat = () => {};
 
+  /**
+   * Said at start and in /ready while this configuration is on: a credential revoked elsewhere
+   * (another instance, the admin command) is still accepted here for up to AUTH_CACHE_TTL.
+   */
+  readonly warning: string | null;
+
   constructor(
     config: AppConfig,
     private readonly redis: RedisConnection,
@@ -53,6 +59,12 @@ export class Revocations implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.ttlMs = config.authCacheTtlMs;
     this.channel = `${redis.keyPrefix}revocations`;
+    this.warning =
+      this.ttlMs > 0 && redis.client === null
+        ? `AUTH_CACHE_TTL=${this.ttlMs / 1000} without REDIS_URL: a key or customer revoked through another ` +
+          `instance or the admin command is still accepted here for up to ${this.ttlMs / 1000} s. ` +
+          'Set REDIS_URL, or AUTH_CACHE_TTL=0, unless this is the only instance.'
+        : null;
   }
 
   /** Registers a cache's listener. */
@@ -79,6 +91,7 @@ export class Revocations implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    if (this.warning !== null) this.logger.warn(this.warning);
     const client = this.redis.client;
     if (client === null || this.ttlMs === 0) return;
     client.on('ready', () => {

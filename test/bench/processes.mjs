@@ -13,6 +13,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** The service's JWT secret and super admin: made for this run, so no real credential is needed. */
 export const SECRET = randomBytes(48).toString('base64url');
 export const ADMIN = { username: 'bench-admin', password: randomBytes(15).toString('base64url') };
+/** The service's PUBLIC_URL: the issuer and audience of its JWTs, whatever port it listens on. */
+export const PUBLIC_URL = 'http://bench.localhost';
 
 const children = [];
 /** The process serving each origin, whose CPU time a run reads. */
@@ -118,6 +120,8 @@ export async function startService(databaseUrl, env = {}) {
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
       COOKIE_SECURE: 'false',
+      PUBLIC_URL,
+      LOGIN_LIMIT_PER_USERNAME_IP: '100000000',
       LOGIN_LIMIT_PER_IP: '100000000',
       LOGIN_LIMIT_PER_USERNAME: '100000000',
       // The cache is off by default (see README); measured here as a single instance runs it.

@@ -2,7 +2,7 @@
 // here, and bulk customers and keys written straight into MySQL.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { ADMIN, SECRET } from './processes.mjs';
+import { ADMIN, PUBLIC_URL, SECRET } from './processes.mjs';
 
 /** One JSON call to the service; throws on any answer but 2xx. */
 export async function call(base, method, path, { token, body } = {}) {
@@ -45,7 +45,8 @@ export function signJwts(customerId, count) {
       jwt.sign({ customer: { id: customerId }, gen: 0 }, SECRET, {
         algorithm: 'HS256',
         expiresIn: 3600,
-        issuer: 'voipbin-auth',
+        issuer: PUBLIC_URL,
+        audience: PUBLIC_URL,
         subject: customerId,
         jwtid: randomUUID(),
       }),

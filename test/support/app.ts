@@ -1,13 +1,14 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
+import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp, createAdapter } from '../../src/app.setup.js';
 import { Clock } from '../../src/common/clock.js';
 import { AppConfig, loadConfig } from '../../src/config/app-config.js';
-import { TEST_ENV } from './env.js';
+import { TEST_ENV, TEST_JWT_SECRET, TEST_PUBLIC_URL } from './env.js';
 import { Relay } from './relay.js';
 
 export { ADMIN_PASSWORD, ADMIN_USERNAME, TEST_JWT_SECRET } from './env.js';
@@ -89,4 +90,15 @@ export async function startAppThroughRelay(
 export async function login(http: Server, username: string, password: string): Promise<string> {
   const res = await request(http).post('/auth/login').send({ username, password }).expect(200);
   return (res.body as { token: string }).token;
+}
+
+/** A JWT signed by the test as the specs' service signs them (HS256), less what `options` changes. */
+export function signJwt(claims: object, options: jwt.SignOptions = {}, secret = TEST_JWT_SECRET): string {
+  return jwt.sign(claims, secret, {
+    algorithm: 'HS256',
+    issuer: TEST_PUBLIC_URL,
+    audience: TEST_PUBLIC_URL,
+    expiresIn: 3600,
+    ...options,
+  });
 }
