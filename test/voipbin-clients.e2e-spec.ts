@@ -53,7 +53,6 @@ describe.each(DATABASES)("VoIPBIN's own clients on $name", (database) => {
     return request(t.http)[method](`${path}?${params}`);
   };
 
-  /** A customer admin with an access key, as VoIPBIN's clients authenticate. */
   /** A customer admin and a key of its that outlives any key it makes here (a key makes none that lives longer). */
   async function customerWithKey(): Promise<{ customer: Customer; key: string }> {
     const customer = await insertCustomer(t.ds);
@@ -280,8 +279,11 @@ describe.each(DATABASES)("VoIPBIN's own clients on $name", (database) => {
           .expect(401);
         expect(refused.body.error.reason).toBe('INVALID_CREDENTIALS');
       }
-      // A super admin sets one; from then on it logs in with it.
-      await sdk('put', `/v1.0/customers/${res.body.id}`, rootKey)
+      // A super admin, logged in (a key resets no password), sets one; from then on it logs in with it.
+      const rootJwt = await login(t.http, ADMIN_USERNAME, ADMIN_PASSWORD);
+      await request(t.http)
+        .put(`/v1.0/customers/${res.body.id}`)
+        .set('authorization', `Bearer ${rootJwt}`)
         .send({ password: 'a-first-password' })
         .expect(200);
       const token = await login(t.http, fields.email, 'a-first-password');
