@@ -17,6 +17,7 @@ const { AppModule } = await import('./app.module.js');
 const { configureApp, createAdapter } = await import('./app.setup.js');
 const { ConfigError, loadConfig } = await import('./config/app-config.js');
 const { Draining } = await import('./health/draining.js');
+const { listenFailure, probeListen } = await import('./listen.js');
 
 /** A shutdown that has not finished by then is cut short (orchestrators kill soon after anyway). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -27,9 +28,12 @@ async function bootstrap(): Promise<void> {
     config = loadConfig(); // fail before anything starts, with a message that names the variable
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
+    exit(error.message);
   }
+  const { host, port } = config;
+  await probeListen(host, port).catch((error: NodeJS.ErrnoException) =>
+    exit(listenFailure(error, host, port)),
+  );
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     createAdapter(config.trustProxy),
@@ -37,11 +41,24 @@ async function bootstrap(): Promise<void> {
   );
   app.useLogger(app.get(Logger));
   await configureApp(app);
-  await app.listen(config.port, '0.0.0.0');
+  await app
+    .listen(port, host)
+    .catch((error: NodeJS.ErrnoException) => exit(listenFailure(error, host, port)));
+  app
+    .get(Logger)
+    .log(
+      `listening on http://${host.includes(':') ? `[${host}]` : host}:${port} ` +
+        `(admin page ${config.publicUrl}/admin, API docs ${config.publicUrl}/docs)`,
+    );
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => void shutdown(app, signal, config.shutdownDrainMs));
   }
+}
+
+function exit(message: string): never {
+  console.error(message);
+  process.exit(1);
 }
 
 /**

@@ -359,6 +359,9 @@ describe.each(DATABASES)('/v1.0/accesskeys on $name', (database) => {
         const res = await req.set('authorization', `Bearer ${token}`);
         expect(res.status).toBe(403);
         expect(res.body.error).toMatchObject({ status: 'PERMISSION_DENIED', reason: 'PERMISSION_DENIED' });
+        expect(res.body.error.message).toMatch(
+          /^This needs accesskeys:(read|write), which only a customer admin \(permission 32\) or super admin \(permission 1\) has/,
+        );
       }
       expect(await t.ds.getRepository(AccessKey).countBy({ customerId: manager.id })).toBe(1);
       await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(200);

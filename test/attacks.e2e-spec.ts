@@ -186,6 +186,7 @@ describe.each(DATABASES)('attacks from outside on $name', (database) => {
           const res = await req.send(body);
           expect([method, path, type, res.status]).toEqual([method, path, type, 415]);
           expectEnvelope(res, 'UNSUPPORTED_MEDIA_TYPE');
+          expect(res.body.error.message).toBe('Send the request body as application/json.');
         }
       }
     });

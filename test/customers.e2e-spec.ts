@@ -154,7 +154,11 @@ describe.each(DATABASES)('customers on $name', (database) => {
         key,
       ]) {
         const res = await post({ username: 'gina', password: 'gina-password' }, token).expect(403);
-        expect(res.body.error.reason).toBe('PERMISSION_DENIED');
+        expect(res.body.error).toMatchObject({
+          reason: 'PERMISSION_DENIED',
+          message:
+            "This needs customers:write, which only a super admin (permission 1) has; the caller's customer is not one.",
+        });
       }
       await request(t.http)
         .post('/v1.0/customers')

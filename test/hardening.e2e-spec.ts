@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -17,16 +17,18 @@ const attempt = (t: TestApp, username: string, password: string, ip?: string) =>
 
 describe.each(DATABASES)('login throttling on $name', (database) => {
   let url: string;
+  let folder: string | undefined;
   let t: TestApp;
   let behindProxy: TestApp;
   const limits = { LOGIN_LIMIT_PER_IP: '5', LOGIN_LIMIT_PER_USERNAME: '3' };
 
   beforeAll(async () => {
     // Two instances in one process share Passport's strategies: give them one database (a file).
-    url =
-      database.name === 'sqlite'
-        ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'voipbin-throttling-')), 'db.sqlite')}`
-        : await database.prepare('throttling');
+    if (database.name === 'sqlite') folder = mkdtempSync(join(tmpdir(), 'voipbin-throttling-'));
+    url = folder ? `sqlite:${join(folder, 'db.sqlite')}` : await database.prepare('throttling');
+  });
+  afterAll(() => {
+    if (folder) rmSync(folder, { recursive: true, force: true });
   });
   // Fresh instances, so that each test starts with fresh counters.
   beforeEach(async () => {

@@ -97,6 +97,9 @@ describe.each(DATABASES)('scoped access keys on $name', (database) => {
       .set('authorization', key)
       .send({ old_password: PASSWORD, new_password: 'a new password' });
     expect([password.status, password.body.error.reason]).toEqual([403, 'PERMISSION_DENIED']);
+    expect(password.body.error.message).toBe(
+      'Only a login JWT (POST /auth/login) may do this; an access key may not.',
+    );
   });
 
   it('explains a refusal to the caller', async () => {

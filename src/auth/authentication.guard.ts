@@ -14,7 +14,7 @@ import {
   supersededSecret,
 } from '../common/auth.decorators.js';
 import { crossSiteRequest } from './auth.errors.js';
-import { authorization } from './authorization.js';
+import { authorization, denial } from './authorization.js';
 import { credentialOf, type Credential } from './credentials.js';
 import type { AuthFailure, Principal } from '../common/principal.js';
 
@@ -124,7 +124,7 @@ export class AuthenticationGuard implements CanActivate {
     const jwtOnly = this.reflector.getAllAndOverride<boolean>(JWT_ONLY, targets) === true;
     const verdict = authorization(principal, scope, jwtOnly);
     if (verdict === 'insufficient-scope') throw ApiError.insufficientScope([scope]);
-    if (verdict !== 'allowed') throw ApiError.permissionDenied();
+    if (verdict !== 'allowed') throw denial(verdict, scope);
     if (
       principal.supersededSecret &&
       this.reflector.getAllAndOverride<boolean>(CURRENT_SECRET_ONLY, targets)

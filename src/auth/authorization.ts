@@ -1,4 +1,6 @@
+import { ApiError } from '../common/api-error.js';
 import { ANY_SCOPE } from '../common/auth.decorators.js';
+import { Permission } from '../common/permission.js';
 import type { Principal } from '../common/principal.js';
 import { Rights } from '../common/scopes.js';
 
@@ -17,4 +19,25 @@ export function authorization(principal: Principal, scope: string, jwtOnly: bool
     return 'insufficient-scope';
   }
   return 'permission-denied';
+}
+
+/** The permissions that grant a scope, the narrowest first, as a person reads them. */
+const GRANTS: [number, string][] = [
+  [Permission.CustomerManager, 'customer manager (permission 64)'],
+  [Permission.CustomerAdmin, 'customer admin (permission 32)'],
+  [Permission.ProjectSuperAdmin, 'super admin (permission 1)'],
+];
+
+/** The refusal of a verdict other than allowed and insufficient-scope, saying what would be allowed. */
+export function denial(verdict: 'jwt-only' | 'permission-denied', scope: string): ApiError {
+  if (verdict === 'jwt-only') {
+    return ApiError.permissionDenied(
+      'Only a login JWT (POST /auth/login) may do this; an access key may not.',
+    );
+  }
+  const grants = GRANTS.filter(([bits]) => scope === ANY_SCOPE || Rights.forPermission(bits).allows(scope));
+  const who = grants.map(([, name]) => name).join(' or ');
+  return ApiError.permissionDenied(
+    `This needs ${scope}, which only a ${who} has; the caller's customer is not one.`,
+  );
 }

@@ -68,8 +68,8 @@ export class ApiError extends HttpException {
     );
   }
 
-  static permissionDenied(): ApiError {
-    return new ApiError(HttpStatus.FORBIDDEN, 'PERMISSION_DENIED', 'The caller is not allowed to do this.');
+  static permissionDenied(message = 'The caller is not allowed to do this.'): ApiError {
+    return new ApiError(HttpStatus.FORBIDDEN, 'PERMISSION_DENIED', message);
   }
 
   /**

@@ -35,6 +35,13 @@ export class EnvironmentVariables {
   @Max(65535)
   PORT = 3000;
 
+  /** The address to listen on: 0.0.0.0 every interface, 127.0.0.1 this machine only. */
+  @Matches(/^[A-Za-z0-9.:-]{1,253}$/, {
+    message:
+      'HOST must be an address to listen on, such as 0.0.0.0 (every interface) or 127.0.0.1 (this machine only)',
+  })
+  HOST = '0.0.0.0';
+
   /** Where clients reach the service; unset, `http://localhost:<PORT>` (see loadConfig). */
   @IsOptional()
   @IsUrl(
@@ -175,9 +182,12 @@ export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' 
 export class AppConfig {
   readonly production: boolean;
   readonly port: number;
+  readonly host: string;
   /** Where clients reach the service, without a trailing slash. */
   readonly publicUrl: string;
   readonly database: DatabaseConfig;
+  /** Beside the SQLite file, else ./data: the development secret, the first super admin's password in production. */
+  readonly dataFolder: string;
   readonly jwt: JwtConfig;
   readonly admin: { username: string; password?: string };
   readonly cookieSecure: boolean;
@@ -202,7 +212,6 @@ export class AppConfig {
   }
 }
 
-/** Where the development secret is kept: beside the SQLite file, else ./data. */
 function dataFolder(database: DatabaseConfig): string {
   return database.type === 'sqlite' && database.path !== ':memory:'
     ? dirname(database.path)
@@ -276,14 +285,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   const database = parseDatabaseUrl(vars.DATABASE_URL);
+  const folder = dataFolder(database);
   const publicUrl = (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
   return new AppConfig({
     production,
     port: vars.PORT,
+    host: vars.HOST,
     publicUrl,
     database,
+    dataFolder: folder,
     jwt: {
-      ...(es256 ?? hs256Keys(vars.JWT_SECRET ?? developmentSecret(dataFolder(database)))),
+      ...(es256 ?? hs256Keys(vars.JWT_SECRET ?? developmentSecret(folder))),
       expiresIn: vars.JWT_EXPIRES_IN,
       issuer: vars.JWT_ISSUER ?? publicUrl,
       audience: publicUrl,

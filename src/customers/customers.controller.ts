@@ -124,7 +124,11 @@ export class CustomersController {
   ): Promise<CustomerDto> {
     // A password reset is for a person logged in, as a password change is: a leaked key of a super
     // admin must not be enough to take its own account, or any other, over.
-    if (dto.password !== undefined && principal.via !== 'jwt') throw ApiError.permissionDenied();
+    if (dto.password !== undefined && principal.via !== 'jwt') {
+      throw ApiError.permissionDenied(
+        'Only a login JWT (POST /auth/login) may set a password; an access key may not.',
+      );
+    }
     return this.customers.updateByAdmin(principal.customerId, id, dto);
   }
 

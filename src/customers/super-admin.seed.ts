@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ApiError } from '../common/api-error.js';
 import { AppConfig } from '../config/app-config.js';
@@ -20,7 +22,11 @@ export class SuperAdminSeed implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     if (await this.repository.any()) return;
     const { username } = this.config.admin;
-    const password = this.config.admin.password ?? generatePassword();
+    const given = this.config.admin.password;
+    const password = given ?? generatePassword();
+    // A production log goes to a collector: there the password goes to a file only its owner
+    // reads, written before the super admin exists so that no password is ever lost.
+    const file = given === undefined && this.config.production ? this.writePasswordFile(password) : null;
     try {
       await this.customers.create({
         username,
@@ -30,17 +36,31 @@ export class SuperAdminSeed implements OnApplicationBootstrap {
         permission: Permission.ProjectSuperAdmin | Permission.CustomerAdmin,
       });
     } catch (error) {
+      if (file !== null) rmSync(file, { force: true });
       // Another instance starting on the same database created it first.
       if (error instanceof ApiError && error.reason === 'USERNAME_TAKEN') return;
       throw error;
     }
-    if (this.config.admin.password !== undefined) {
+    if (given !== undefined) {
       this.logger.log(`Created the super admin "${username}" with the password in ADMIN_PASSWORD`);
+    } else if (file !== null) {
+      this.logger.warn(
+        `Created the super admin "${username}"; its password is in ${file} (readable by this user only): ` +
+          'log in, change it, then delete the file',
+      );
     } else {
       // Printed this once only: it is in no file and cannot be shown again.
       this.logger.warn(
         `Created the super admin. Username: ${username}  Password: ${password}  (shown once; keep it now)`,
       );
     }
+  }
+
+  private writePasswordFile(password: string): string {
+    const file = join(this.config.dataFolder, 'admin-password');
+    mkdirSync(this.config.dataFolder, { recursive: true });
+    rmSync(file, { force: true }); // a file left earlier keeps its mode when written over
+    writeFileSync(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+    return file;
   }
 }

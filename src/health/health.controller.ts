@@ -1,4 +1,5 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Headers, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../common/auth.decorators.js';
@@ -9,6 +10,16 @@ import { Revocations } from '../redis/revocations.js';
 
 /** How long /ready waits for the database to answer before calling it down. */
 const PING_TIMEOUT_MS = 2000;
+
+const INDEX = {
+  service: 'voipbin-auth',
+  admin: '/admin/',
+  docs: '/docs',
+  openapi: '/docs-json',
+  login: '/auth/login',
+  health: '/health',
+  ready: '/ready',
+};
 
 const shuttingDown = () => new ApiError(503, 'SHUTTING_DOWN', 'This instance is shutting down.');
 
@@ -22,6 +33,16 @@ export class HealthController {
     private readonly draining: Draining,
     private readonly revocations: Revocations,
   ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Where to go: a browser is sent to the admin page, any other client gets this index',
+  })
+  @ApiOkResponse({ schema: { example: INDEX } })
+  index(@Headers('accept') accept = '', @Res({ passthrough: true }) reply: FastifyReply): typeof INDEX {
+    if (accept.includes('text/html')) void reply.redirect('/admin/', 302);
+    return INDEX;
+  }
 
   @Get('health')
   @ApiOperation({ summary: 'Liveness: 200 while the process runs (never touches the database)' })

@@ -88,7 +88,7 @@ export async function startBaseline() {
 }
 
 /**
- * One of the performance issue's reference servers (test/bench/reference.mjs), each answering
+ * One of the reference servers (test/bench/reference.mjs), each answering
  * GET /v1.0/customer with the baseline's JSON: what the framework and its parts allow in this run.
  */
 export async function startReference(kind, accessKey) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The reference servers of the performance issue's table, for the bench to measure beside the
+// Reference servers (Fastify alone, NestJS alone, NestJS with Passport), for the bench to measure beside the
 // service in the same run: each answers GET /v1.0/customer with the same ~200-byte JSON as the bare
 // node:http baseline. Usage: node test/bench/reference.mjs <kind> <port> [<access key> <jwt secret>]
 //   fastify        Fastify alone
@@ -7,7 +7,7 @@
 //   nest-guard     NestJS on Fastify + a plain guard, the key in an in-memory Map
 //   nest-custom    NestJS on Fastify + @nestjs/passport with passport-custom, the key in a Map
 //   nest-jwt       NestJS on Fastify + @nestjs/passport with passport-jwt (HS256, a KeyObject)
-//   nest-custom-ops  nest-custom + what the operations issue asks of every answer, done as the
+//   nest-custom-ops  nest-custom + what this service puts on every answer, done as the
 //                  service does it: request id, security headers (app.useSecurityHeaders),
 //                  `cache-control: no-store`, a pino line per request, a prom-client histogram
 import { createSecretKey, randomUUID } from 'node:crypto';

@@ -11,22 +11,31 @@ const sqlite: TestDatabase = {
   prepare: () => Promise.resolve('sqlite::memory:'),
 };
 
+/** `<TEST_MYSQL_URL's database>_<run id>_`: what every database of this run is named with (global-teardown.mjs drops them). */
+function runPrefix(url: URL): string {
+  return `${url.pathname.slice(1) || 'voipbin_test'}_${process.env.TEST_RUN_ID ?? 'local'}_`;
+}
+
+const connect = (url: URL) =>
+  mysql.createConnection({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  });
+
 /**
  * MySQL/MariaDB: each spec file gets its own database, dropped and created anew, named after the
- * TEST_MYSQL_URL database and the file, so spec files never share rows.
+ * TEST_MYSQL_URL database, the run and the file, so spec files never share rows and runs side by
+ * side never drop each other's.
  */
 function mysqlDatabase(baseUrl: string): TestDatabase {
   return {
     name: 'mysql',
     async prepare(label: string): Promise<string> {
       const url = new URL(baseUrl);
-      const name = `${url.pathname.slice(1) || 'voipbin_test'}_${label}`.replace(/[^A-Za-z0-9_]/g, '_');
-      const connection = await mysql.createConnection({
-        host: url.hostname,
-        port: Number(url.port || 3306),
-        user: decodeURIComponent(url.username),
-        password: decodeURIComponent(url.password),
-      });
+      const name = `${runPrefix(url)}${label}`.replace(/[^A-Za-z0-9_]/g, '_');
+      const connection = await connect(url);
       try {
         await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
         await connection.query(

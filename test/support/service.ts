@@ -56,8 +56,13 @@ export class ServiceProcess {
     this.exited = once(this.child, 'exit').then(([code]) => code as number | null);
   }
 
+  /** The process, started but not waited for (a start that is to fail). */
+  static async spawn(env: NodeJS.ProcessEnv = {}, port?: number): Promise<ServiceProcess> {
+    return new ServiceProcess(port ?? (await freePort()), mkdtempSync(join(tmpdir(), 'voipbin-')), env);
+  }
+
   static async start(env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    const service = new ServiceProcess(await freePort(), mkdtempSync(join(tmpdir(), 'voipbin-')), env);
+    const service = await ServiceProcess.spawn(env);
     for (let i = 0; i < 200; i++) {
       const up = await fetch(`${service.url}/health`).then(
         (res) => res.ok,
