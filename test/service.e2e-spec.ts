@@ -132,6 +132,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       accesskey: expect.objectContaining({ type: 'apiKey', in: 'query', name: 'accesskey' }),
     });
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/',
       '/.well-known/jwks.json',
       '/auth/introspect',
       '/auth/login',
@@ -170,7 +171,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ route: `${method} ${path}`, operation })),
     );
-    expect(operations).toHaveLength(22);
+    expect(operations).toHaveLength(23);
 
     for (const { route, operation } of operations) {
       expect({ route, summary: operation.summary }).toEqual({ route, summary: expect.stringMatching(/\w/) });
