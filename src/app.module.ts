@@ -14,6 +14,7 @@ import { CustomersModule } from './customers/customers.module.js';
 import { typeOrmOptions } from './database/typeorm.options.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 
 /** The application, on a configuration its entry point loaded (main.ts, cli.ts, the tests). */
 @Module({})
@@ -29,6 +30,7 @@ export class AppModule {
         AuthModule,
         CustomersModule,
         AccessKeysModule,
+        SessionsModule,
         HealthModule,
         MetricsModule,
       ],

@@ -191,12 +191,15 @@ describe.each(DATABASES)('POST /auth/introspect on $name', (database) => {
     });
     expect(await introspect(expired)).toEqual({ active: false });
 
+    // A password change ends every session but the one that made it.
+    const changer = await login(t.http, 'alice', PASSWORD);
     await request(t.http)
       .put('/v1.0/customer/password')
-      .set('authorization', `Bearer ${token}`)
+      .set('authorization', `Bearer ${changer}`)
       .send({ old_password: PASSWORD, new_password: 'another-password-1' })
       .expect(200);
     expect(await introspect(token)).toEqual({ active: false });
+    expect(await introspect(changer)).toMatchObject({ active: true });
 
     const fresh = await login(t.http, 'alice', 'another-password-1');
     expect(await introspect(fresh)).toMatchObject({ active: true });

@@ -39,6 +39,8 @@ interface Route {
   foreign?: (c: Context) => Promise<Target>;
   badId?: Target;
   badBody?: (c: Context, caller: CallerState) => Promise<Target>;
+  /** The status of a call that may (200 unless given). */
+  status?: number;
 }
 
 interface CallerState {
@@ -66,6 +68,12 @@ const strangerKey =
   });
 const freshCustomer = async (c: Context) =>
   `/v1.0/customers/${(await insertCustomer(c.t.ds, { username: `c-${randomUUID().slice(0, 8)}` })).id}`;
+/** A new session of `owner`, by a login: its id is its JWT's `sid`. */
+const sessionPath = async (c: Context, owner: Customer) => {
+  const token = await login(c.t.http, owner.username, PASSWORD);
+  const { sid } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sid: string };
+  return { path: `/v1.0/customer/sessions/${sid}` };
+};
 const NOT_A_UUID = 'not-a-uuid';
 const ADMINS: Caller[] = ['admin', 'superAdmin'];
 const SUPER_ADMINS: Caller[] = ['superAdmin'];
@@ -140,12 +148,44 @@ const ROUTES: Route[] = [
     allowed: EVERYONE,
     // A leaked key must not be enough to take the account over.
     kinds: JWT_KINDS,
-    // Changing the password to itself: the caller's JWTs are revoked, so each call gets a new one.
+    // Changing the password to itself: the caller's other sessions end, its own goes on.
     target: async () => ({
       path: '/v1.0/customer/password',
       body: { old_password: PASSWORD, new_password: PASSWORD },
     }),
     badBody: async () => ({ path: '/v1.0/customer/password', body: { new_password: 'short' } }),
+  },
+  {
+    method: 'get',
+    path: '/v1.0/customer/sessions',
+    allowed: EVERYONE,
+    kinds: JWT_KINDS,
+    target: async () => ({ path: '/v1.0/customer/sessions' }),
+    badBody: async () => ({ path: '/v1.0/customer/sessions?page_size=0' }),
+  },
+  {
+    method: 'delete',
+    path: '/v1.0/customer/sessions',
+    allowed: EVERYONE,
+    kinds: JWT_KINDS,
+    target: async () => ({ path: '/v1.0/customer/sessions' }),
+  },
+  {
+    method: 'delete',
+    path: '/v1.0/customer/sessions/{id}',
+    allowed: EVERYONE,
+    kinds: JWT_KINDS,
+    target: (c, caller) => sessionPath(c, caller.customer),
+    foreign: (c) => sessionPath(c, c.stranger),
+    badId: { path: `/v1.0/customer/sessions/${NOT_A_UUID}` },
+  },
+  {
+    method: 'post',
+    path: '/auth/logout',
+    allowed: EVERYONE,
+    kinds: JWT_KINDS,
+    status: 204,
+    target: async () => ({ path: '/auth/logout' }),
   },
   {
     method: 'post',
@@ -279,11 +319,12 @@ describe.each(DATABASES)('the auth matrix of every route on $name', (database) =
               route.allowed.includes(caller) &&
               (route.kinds ?? KINDS).includes(kind) &&
               !(kind === 'cookie' && route.method !== 'get');
-            expect([caller, kind, res.status]).toEqual([caller, kind, may ? 200 : 403]);
+            expect([caller, kind, res.status]).toEqual([caller, kind, may ? (route.status ?? 200) : 403]);
             if (kind === 'cookie' && route.method !== 'get') {
               expect(res.body.error.reason).toBe('CROSS_SITE_REQUEST');
             }
-            if (route.path === '/v1.0/customer/password' && may) {
+            // A logout ends the caller's session: the next call needs a new one.
+            if (route.path === '/auth/logout' && may) {
               state.jwt = await login(c.t.http, state.customer.username, PASSWORD);
             }
           }

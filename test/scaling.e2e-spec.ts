@@ -128,13 +128,40 @@ for (const redisUrl of REDIS_URL ? [REDIS_URL] : []) {
         body: { username, password: 'first-password-1' },
       });
       const jwt = login.body.token as string;
+      const changer = (
+        await call(a, 'POST', '/auth/login', { body: { username, password: 'first-password-1' } })
+      ).body.token as string;
       expect((await call(b, 'GET', '/v1.0/customer', { token: jwt })).status).toBe(200);
+      expect((await call(b, 'GET', '/v1.0/customer', { token: changer })).status).toBe(200);
       const changed = await call(a, 'PUT', '/v1.0/customer/password', {
-        token: jwt,
+        token: changer,
         body: { old_password: 'first-password-1', new_password: 'second-password-2' },
       });
       expect(changed.status).toBe(200);
       expect((await call(b, 'GET', '/v1.0/customer', { token: jwt })).status).toBe(401);
+      // The session that changed it goes on.
+      expect((await call(b, 'GET', '/v1.0/customer', { token: changer })).status).toBe(200);
+    });
+
+    it('refuses on one instance, within 100 ms, the JWT of a session ended through the other', async () => {
+      const session = (
+        await call(a, 'POST', '/auth/login', {
+          body: { username: ADMIN_USERNAME, password: ADMIN_PASSWORD },
+        })
+      ).body.token as string;
+      // Cached on B (AUTH_CACHE_TTL=10).
+      expect((await call(b, 'GET', '/v1.0/customer', { token: session })).status).toBe(200);
+      expect((await call(a, 'POST', '/auth/logout', { token: session })).status).toBe(204);
+      const ended = Date.now();
+      let refusedAfter = Infinity;
+      while (Date.now() - ended < 1000) {
+        if ((await call(b, 'GET', '/v1.0/customer', { token: session })).status === 401) {
+          refusedAfter = Date.now() - ended;
+          break;
+        }
+      }
+      expect(refusedAfter).toBeLessThan(100);
+      expect((await call(b, 'GET', '/v1.0/customer', { token: admin })).status).toBe(200);
     });
 
     it('narrows, at once on the other instance, the keys of a customer demoted through one', async () => {

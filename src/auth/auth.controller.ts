@@ -1,11 +1,14 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DATABASE_UNAVAILABLE } from '../common/error-envelope.js';
 import { AppConfig } from '../config/app-config.js';
-import { Auth, Public } from '../common/auth.decorators.js';
+import { ANY_SCOPE, Auth, CurrentPrincipal, Public } from '../common/auth.decorators.js';
+import { Clock } from '../common/clock.js';
+import type { Principal } from '../common/principal.js';
+import { SessionRepository } from '../sessions/session.repository.js';
 import { AuthService } from './auth.service.js';
 import { tooManyLoginAttempts } from './auth.errors.js';
 import { sentAsOtherType } from './login-body.js';
@@ -22,6 +25,8 @@ export class AuthController {
     private readonly introspection: IntrospectionService,
     private readonly throttle: LoginThrottle,
     private readonly config: AppConfig,
+    private readonly sessions: SessionRepository,
+    private readonly clock: Clock,
   ) {}
 
   @Post('login')
@@ -43,8 +48,9 @@ export class AuthController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginResponseDto> {
+    const client = { ip: req.ip, userAgent: req.headers['user-agent'] ?? '' };
     const result = await this.throttle.attempt(dto.username, req.ip, () =>
-      this.auth.login(dto.username, dto.password),
+      this.auth.login(dto.username, dto.password, client),
     );
     void reply.header('cache-control', 'no-store');
     if (sentAsOtherType(req)) return result;
@@ -56,6 +62,23 @@ export class AuthController {
       secure: this.config.cookieSecure,
     });
     return result;
+  }
+
+  @Post('logout')
+  @Auth(ANY_SCOPE, { jwtOnly: true })
+  @HttpCode(204)
+  @ApiOperation({
+    summary: "End the caller's session: its JWT is refused from now on, on every instance; clears the cookie",
+  })
+  @ApiNoContentResponse()
+  async logout(
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    if (principal.sessionId !== undefined) {
+      await this.sessions.end(principal.customerId, principal.sessionId, this.clock.now());
+    }
+    void reply.clearCookie('token', { path: '/' });
   }
 
   @Post('introspect')

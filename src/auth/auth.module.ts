@@ -5,6 +5,7 @@ import { AccessKeysModule } from '../accesskeys/accesskeys.module.js';
 import { CustomersModule } from '../customers/customers.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RedisModule } from '../redis/redis.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import { AccessKeyStrategy } from './access-key.strategy.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -18,7 +19,15 @@ import { RouteScopes } from './route-scopes.js';
 import { ScopesController } from './scopes.controller.js';
 
 @Module({
-  imports: [DiscoveryModule, PassportModule, CustomersModule, AccessKeysModule, MetricsModule, RedisModule],
+  imports: [
+    DiscoveryModule,
+    PassportModule,
+    CustomersModule,
+    AccessKeysModule,
+    SessionsModule,
+    MetricsModule,
+    RedisModule,
+  ],
   controllers: [AuthController, JwksController, ScopesController],
   providers: [
     JwtTokens,

@@ -8,6 +8,8 @@ import { Clock } from '../common/clock.js';
 import { loadConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
 import type { CustomerRepository } from '../customers/customer.repository.js';
+import type { Session } from '../sessions/session.entity.js';
+import type { SessionRepository } from '../sessions/session.repository.js';
 import { AccessKeyStrategy } from './access-key.strategy.js';
 import { AuthService, type Authenticated } from './auth.service.js';
 import { Rights } from '../common/scopes.js';
@@ -16,10 +18,19 @@ import { JwtTokens } from './jwt-tokens.js';
 const config = loadConfig({ JWT_SECRET: 'y'.repeat(32) });
 const live = { id: randomUUID(), username: 'alice', permission: 64, tokenGeneration: 2 } as Customer;
 
-/** An AuthService on repositories that find `customer` by id and `key` by its secret's hash. */
+/** A live session of `live`. */
+const session = {
+  id: randomUUID(),
+  customerId: live.id,
+  tmCreate: new Date(),
+  tmLastSeen: new Date(),
+} as Session;
+
+/** An AuthService on repositories that find `customer` by id, `key` by its secret's hash and the live `sessions` by id. */
 function authWith(
   customer: Customer | null,
   key: { token: string; credential: KeyCredential } | null = null,
+  sessions: Session[] = [session],
 ) {
   const asked: string[] = [];
   const customers = {
@@ -35,7 +46,14 @@ function authWith(
     },
   } as unknown as AccessKeyRepository;
   const recorder = { record: () => false } as unknown as LastUsedRecorder;
-  const auth = new AuthService(customers, keys, recorder, new JwtTokens(config), new Clock());
+  const liveSessions = {
+    findLive: (id: string) => {
+      asked.push(`session:${id}`);
+      return Promise.resolve(sessions.find((s) => s.id === id) ?? null);
+    },
+    seen: () => undefined,
+  } as unknown as SessionRepository;
+  const auth = new AuthService(customers, keys, recorder, liveSessions, new JwtTokens(config), new Clock());
   return { auth, asked };
 }
 
@@ -68,16 +86,35 @@ describe('AuthService.validateJwt', () => {
     });
   });
 
-  it('refuses a customer that is gone, and a token issued before the last password change', async () => {
+  it('refuses a customer that is gone, and a token without a session issued before the last password change', async () => {
     await expect(authWith(null).auth.validateJwt({ sub: live.id, exp, gen: 2 })).resolves.toBe('invalid');
     await expect(authWith(live).auth.validateJwt({ sub: live.id, exp, gen: 1 })).resolves.toBe('invalid');
+  });
+
+  it("answers for a token's session: live, it names it (whatever the generation); ended or another's, refused", async () => {
+    await expect(
+      authWith(live).auth.validateJwt({ sub: live.id, exp, gen: 1, sid: session.id }),
+    ).resolves.toMatchObject({
+      principal: { customerId: live.id, via: 'jwt', sessionId: session.id },
+    });
+    const ended = authWith(live, null, []);
+    await expect(ended.auth.validateJwt({ sub: live.id, exp, gen: 2, sid: session.id })).resolves.toBe(
+      'invalid',
+    );
+    expect(ended.asked).toEqual([`customer:${live.id}`, `session:${session.id}`]);
+    const another = authWith(live, null, [
+      Object.assign({} as Session, session, { customerId: randomUUID() }),
+    ]);
+    await expect(another.auth.validateJwt({ sub: live.id, exp, gen: 2, sid: session.id })).resolves.toBe(
+      'invalid',
+    );
   });
 
   it('reads the token itself through JwtTokens for a credential of kind jwt, before any lookup', async () => {
     const { auth, asked } = authWith(live);
     await expect(auth.validate({ kind: 'jwt', value: 'not.a.jwt' })).resolves.toBe('invalid');
     expect(asked).toEqual([]);
-    const token = new JwtTokens(config).sign(live);
+    const token = new JwtTokens(config).sign(live, session);
     await expect(auth.validate({ kind: 'jwt', value: token })).resolves.toMatchObject({
       principal: { customerId: live.id, via: 'jwt' },
     });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { isWellFormedAccessKeyToken, hashAccessKeyToken } from '../accesskeys/access-key-token.js';
 import { AccessKeyRepository, type KeyCredential } from '../accesskeys/access-key.repository.js';
@@ -9,10 +10,21 @@ import { Rights } from '../common/scopes.js';
 import { CustomerRepository } from '../customers/customer.repository.js';
 import { USERNAME } from '../customers/dto/create-customer.dto.js';
 import { NO_PASSWORD, unknownUserHash, verifyPassword } from '../customers/password.js';
+import { Session } from '../sessions/session.entity.js';
+import { SessionRepository } from '../sessions/session.repository.js';
 import type { Credential } from './credentials.js';
 import type { LoginResponseDto } from './dto/login.dto.js';
 import { JwtTokens, type VerifiedJwt } from './jwt-tokens.js';
 import type { AuthFailure, Principal } from '../common/principal.js';
+
+/** Where a login comes from, as its session records it. */
+export interface LoginClient {
+  ip: string;
+  userAgent: string;
+}
+
+/** What a session keeps of a User-Agent. */
+const USER_AGENT_LENGTH = 255;
 
 /** A credential that authenticates a request now: who it stands for, and until when (seconds). */
 export interface Authenticated {
@@ -28,6 +40,7 @@ export class AuthService implements OnModuleInit {
     private readonly customers: CustomerRepository,
     private readonly keys: AccessKeyRepository,
     private readonly lastUsed: LastUsedRecorder,
+    private readonly sessions: SessionRepository,
     private readonly tokens: JwtTokens,
     private readonly clock: Clock,
   ) {}
@@ -39,9 +52,9 @@ export class AuthService implements OnModuleInit {
   /**
    * Wrong username and wrong password answer alike, in about the same time: an unknown username, or
    * a customer that has no password yet, still costs one argon2 verification, against a hash no
-   * password matches.
+   * password matches. A login starts a session, which its token names.
    */
-  async login(username: string, password: string): Promise<LoginResponseDto> {
+  async login(username: string, password: string, client: LoginClient): Promise<LoginResponseDto> {
     const canonical = username.toLowerCase();
     const found = USERNAME.test(canonical)
       ? await this.customers.findWithPasswordHash({ username: canonical })
@@ -49,7 +62,19 @@ export class AuthService implements OnModuleInit {
     const customer = found?.passwordHash === NO_PASSWORD ? null : found;
     const valid = await verifyPassword(customer?.passwordHash ?? (await unknownUserHash()), password);
     if (customer === null || !valid) throw ApiError.invalidCredentials();
-    return { username: customer.username, token: this.tokens.sign(customer) };
+    const now = this.clock.now();
+    const session = Object.assign(new Session(), {
+      id: randomUUID(),
+      customerId: customer.id,
+      clientIp: client.ip,
+      userAgent: client.userAgent.slice(0, USER_AGENT_LENGTH),
+      tmCreate: now,
+      tmLastSeen: now,
+      tmExpire: new Date(now.getTime() + this.tokens.lifetimeMs),
+      tmEnd: null,
+    });
+    await this.sessions.insert(session);
+    return { username: customer.username, token: this.tokens.sign(customer, session) };
   }
 
   /** What a credential stands for, with every check authentication applies. */
@@ -59,13 +84,30 @@ export class AuthService implements OnModuleInit {
     return typeof verified === 'string' ? verified : this.validateJwt(verified);
   }
 
-  /** A JWT whose signature was verified: its customer alive, and the token of its current generation. */
+  /**
+   * A JWT whose signature was verified: its customer alive, and its session not ended (a password
+   * change, a logout or an end from elsewhere ends it). A token signed before sessions existed has
+   * none: it must be of the customer's current token generation instead.
+   */
   async validateJwt(claims: VerifiedJwt): Promise<Authenticated | AuthFailure> {
     const customer = await this.customers.findLive(claims.sub);
-    if (customer === null || claims.gen !== customer.tokenGeneration) return 'invalid';
+    if (customer === null) return 'invalid';
+    if (claims.sid === undefined) {
+      if (claims.gen !== customer.tokenGeneration) return 'invalid';
+    } else {
+      const session = await this.sessions.findLive(claims.sid);
+      if (session === null || session.customerId !== customer.id) return 'invalid';
+      this.sessions.seen(session, this.clock.now());
+    }
     const { id, permission } = customer;
     return {
-      principal: { customerId: id, permission, via: 'jwt', rights: Rights.forPermission(permission) },
+      principal: {
+        customerId: id,
+        permission,
+        via: 'jwt',
+        rights: Rights.forPermission(permission),
+        ...(claims.sid !== undefined && { sessionId: claims.sid }),
+      },
       username: customer.username,
       exp: claims.exp,
     };

@@ -9,13 +9,33 @@ const SECRET = 'y'.repeat(32);
 /** PUBLIC_URL's default, for PORT's. */
 const PUBLIC_URL = 'http://localhost:3000';
 const customer = { id: randomUUID(), username: 'alice', name: 'Alice', permission: 32, tokenGeneration: 3 };
+const session = { id: randomUUID(), tmCreate: new Date('2026-12-01T10:00:00.500Z') };
 
 describe('JwtTokens', () => {
   const tokens = new JwtTokens(loadConfig({ JWT_SECRET: SECRET }));
 
-  it('signs what it verifies, with the customer claims and its token generation', () => {
-    const verified = tokens.verify(tokens.sign(customer as Customer));
-    expect(verified).toEqual({ sub: customer.id, exp: expect.any(Number), gen: 3 });
+  it('signs what it verifies, with the customer claims, its token generation and the session', () => {
+    const token = tokens.sign(customer as Customer, session);
+    expect(tokens.verify(token)).toEqual({
+      sub: customer.id,
+      exp: expect.any(Number),
+      gen: 3,
+      sid: session.id,
+    });
+    expect(jwt.decode(token)).toMatchObject({ sid: session.id, auth_time: 1796119200, amr: ['pwd'] });
+  });
+
+  it('refuses a token whose sid is not a session id', () => {
+    const signed = (sid: unknown) =>
+      jwt.sign({ sid }, SECRET, {
+        algorithm: 'HS256',
+        issuer: PUBLIC_URL,
+        audience: PUBLIC_URL,
+        subject: customer.id,
+        expiresIn: 60,
+      });
+    expect(tokens.verify(signed('not-a-uuid'))).toBe('invalid');
+    expect(tokens.verify(signed(42))).toBe('invalid');
   });
 
   it('tells an expired token from an invalid one, and refuses a token without exp or with a non-UUID sub', () => {
@@ -34,7 +54,7 @@ describe('JwtTokens', () => {
   });
 
   it('signs for its public URL (issuer and audience), and refuses another audience or a crit header', () => {
-    const claims = jwt.decode(tokens.sign(customer as Customer)) as jwt.JwtPayload;
+    const claims = jwt.decode(tokens.sign(customer as Customer, session)) as jwt.JwtPayload;
     expect(claims).toMatchObject({ iss: PUBLIC_URL, aud: PUBLIC_URL });
     const sign = (options: jwt.SignOptions) =>
       jwt.sign({ sub: customer.id }, SECRET, {
@@ -49,7 +69,9 @@ describe('JwtTokens', () => {
     const critical = { alg: 'HS256', crit: ['exp'] } as unknown as jwt.JwtHeader;
     expect(tokens.verify(sign({ header: critical }))).toBe('invalid');
     const issuer = new JwtTokens(loadConfig({ JWT_SECRET: SECRET, JWT_ISSUER: 'https://auth.example.test' }));
-    expect(jwt.decode(issuer.sign(customer as Customer))).toMatchObject({ iss: 'https://auth.example.test' });
+    expect(jwt.decode(issuer.sign(customer as Customer, session))).toMatchObject({
+      iss: 'https://auth.example.test',
+    });
     expect(issuer.verify(sign({}))).toBe('invalid');
   });
 
@@ -73,7 +95,7 @@ describe('JwtTokens', () => {
     const es256 = new JwtTokens(
       loadConfig({ JWT_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }),
     );
-    const token = es256.sign(customer as Customer);
+    const token = es256.sign(customer as Customer, session);
     expect(jwt.decode(token, { complete: true })?.header).toMatchObject({
       alg: 'ES256',
       kid: es256.jwks.keys[0].kid,

@@ -15,6 +15,8 @@ export interface VerifiedJwt {
   exp: number;
   /** The customer's token generation at login; a password change moves it on. */
   gen: number;
+  /** The login session; absent in a token signed before sessions existed. */
+  sid?: string;
 }
 
 /** A verified token's payload, before its claims are checked to be ours. */
@@ -22,6 +24,7 @@ export interface JwtClaims {
   sub?: unknown;
   exp?: unknown;
   gen?: unknown;
+  sid?: unknown;
 }
 
 /** Verified tokens remembered; a token's entry is a few hundred bytes. */
@@ -65,10 +68,23 @@ export class JwtTokens {
     };
   }
 
-  sign(customer: Pick<Customer, 'id' | 'username' | 'name' | 'permission' | 'tokenGeneration'>): string {
+  /**
+   * A login's token: the customer, its session (`sid`), when and how it authenticated (`auth_time`,
+   * seconds; `amr`, RFC 8176).
+   */
+  sign(
+    customer: Pick<Customer, 'id' | 'username' | 'name' | 'permission' | 'tokenGeneration'>,
+    session: { id: string; tmCreate: Date },
+  ): string {
     const { id, username, name, permission } = customer;
     return jwt.sign(
-      { customer: { id, username, name, permission }, gen: customer.tokenGeneration },
+      {
+        customer: { id, username, name, permission },
+        gen: customer.tokenGeneration,
+        sid: session.id,
+        auth_time: Math.floor(session.tmCreate.getTime() / 1000),
+        amr: ['pwd'],
+      },
       this.config.key,
       {
         algorithm: this.config.algorithm,
@@ -81,6 +97,11 @@ export class JwtTokens {
         jwtid: randomUUID(),
       },
     );
+  }
+
+  /** How long a token works. */
+  get lifetimeMs(): number {
+    return this.config.expiresIn * 1000;
   }
 
   /**
@@ -108,10 +129,12 @@ export class JwtTokens {
    */
   accept(token: string, claims: JwtClaims): VerifiedJwt | null {
     if (typeof claims.exp !== 'number' || typeof claims.sub !== 'string' || !isUUID(claims.sub)) return null;
-    const verified = {
+    if (claims.sid !== undefined && (typeof claims.sid !== 'string' || !isUUID(claims.sid))) return null;
+    const verified: VerifiedJwt = {
       sub: claims.sub,
       exp: claims.exp,
       gen: typeof claims.gen === 'number' ? claims.gen : 0,
+      ...(claims.sid !== undefined && { sid: claims.sid }),
     };
     const ttl = Math.min(VERDICT_TTL_MS, verified.exp * 1000 - Date.now());
     if (ttl > 0) this.verdicts.set(token, verified, { ttl });

@@ -9,6 +9,8 @@ export interface Principal {
   /** What the caller may do: a customer's rights, or a key's scopes within its customer's rights. */
   rights: Rights;
   accessKeyId?: string;
+  /** A login JWT's session (`sid`); absent for a key, and for a JWT signed before sessions existed. */
+  sessionId?: string;
   /**
    * The key's secret of before a roll, in its grace period: it may read and make ordinary calls,
    * but not manage keys (routes marked `@CurrentSecretOnly()`), or it could roll the key again and

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository, type QueryDeepPartialEntity } from 'typeorm';
+import { IsNull, Repository, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
-import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
+import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { transaction } from '../database/transaction.js';
 import { Revocations } from '../redis/revocations.js';
@@ -22,7 +22,10 @@ export type CustomerProfile = Pick<
 > &
   CustomerContact;
 
-/** A change to a live customer; a new password hash also starts a new token generation. */
+/**
+ * A change to a live customer; a new password hash also starts a new token generation and ends
+ * the customer's sessions, but `keepSession` (the one that changed it).
+ */
 export type CustomerChanges = Partial<
   Pick<Customer, 'name' | 'detail' | 'permission' | 'passwordHash'> & CustomerContact
 > & {
@@ -124,15 +127,20 @@ export class CustomerRepository {
    * the last live super admin (a permission without the super-admin bit applies only while another
    * remains).
    */
-  update(id: string, changes: CustomerChanges, ifPasswordHash?: string): Promise<WriteResult> {
+  update(
+    id: string,
+    changes: CustomerChanges,
+    ifPasswordHash?: string,
+    keepSession: string | null = null,
+  ): Promise<WriteResult> {
+    const password = changes.passwordHash !== undefined;
     return this.change(id, {
-      // A new password starts a new token generation: every earlier JWT is refused from now on.
-      set:
-        changes.passwordHash === undefined
-          ? changes
-          : { ...changes, tokenGeneration: () => 'token_generation + 1' },
+      // A new password starts a new token generation: every earlier JWT is refused from now on,
+      // but the session's that changed it.
+      set: password ? { ...changes, tokenGeneration: () => 'token_generation + 1' } : changes,
       ifPasswordHash,
       mayRemoveSuperAdmin: changes.permission !== undefined && (changes.permission & 1) === 0,
+      ...(password && { endSessions: { at: changes.tmUpdate, keep: keepSession } }),
     });
   }
 
@@ -158,7 +166,12 @@ export class CustomerRepository {
    */
   private async change(
     id: string,
-    write: { set: QueryDeepPartialEntity<Customer>; ifPasswordHash?: string; mayRemoveSuperAdmin: boolean },
+    write: {
+      set: QueryDeepPartialEntity<Customer>;
+      ifPasswordHash?: string;
+      mayRemoveSuperAdmin: boolean;
+      endSessions?: { at: Date; keep: string | null };
+    },
   ): Promise<WriteResult> {
     const dataSource = this.customers.manager.dataSource;
     const locks = write.mayRemoveSuperAdmin && dataSource.options.type !== 'better-sqlite3';
@@ -176,7 +189,9 @@ export class CustomerRepository {
         }
         if (write.mayRemoveSuperAdmin) query.andWhere(ANOTHER_SUPER_ADMIN_REMAINS);
         const { affected } = await query.execute();
-        return affected ? m.findOneByOrFail(Customer, { id }) : null;
+        if (!affected) return null;
+        if (write.endSessions) await endSessions(m, id, write.endSessions);
+        return m.findOneByOrFail(Customer, { id });
       },
       locks ? 'READ COMMITTED' : undefined,
     );
@@ -187,6 +202,18 @@ export class CustomerRepository {
     if (!(await this.customers.existsBy({ id, tmDelete: IsNull() }))) return 'not-found';
     return write.ifPasswordHash !== undefined ? 'password-changed' : 'last-super-admin';
   }
+}
+
+/** Ends a customer's live sessions but `keep`, in the transaction of the password change that does it. */
+async function endSessions(
+  m: EntityManager,
+  customerId: string,
+  { at, keep }: { at: Date; keep: string | null },
+): Promise<void> {
+  await m.query(
+    `UPDATE sessions SET tm_end = ? WHERE customer_id = ? AND tm_end IS NULL${keep === null ? '' : ' AND id <> ?'}`,
+    [sqlDatetime(at), customerId, ...(keep === null ? [] : [keep])],
+  );
 }
 
 function fromProfileRow(row: ProfileRow): CustomerProfile {

@@ -53,14 +53,16 @@ export class CustomerController {
 
   @Put('password')
   @Auth('customer:write', { jwtOnly: true })
-  @ApiOperation({ summary: "Change the caller's password (JWT only); every earlier JWT stops working" })
+  @ApiOperation({
+    summary: "Change the caller's password (JWT only); every other session ends, the caller's goes on",
+  })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(wrongOldPassword(), passwordChanged())
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
   ): Promise<CustomerDto> {
-    return this.customers.changePassword(principal.customerId, dto);
+    return this.customers.changePassword(principal.customerId, dto, principal.sessionId ?? null);
   }
 }
 

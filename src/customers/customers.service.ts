@@ -143,7 +143,11 @@ export class CustomersService {
    * write applies only over the hash that was verified: of two changes at once, the second finds
    * the password changed.
    */
-  async changePassword(customerId: string, dto: ChangePasswordDto): Promise<CustomerDto> {
+  async changePassword(
+    customerId: string,
+    dto: ChangePasswordDto,
+    keepSession: string | null = null,
+  ): Promise<CustomerDto> {
     const customer = await this.customers.findWithPasswordHash({ id: customerId });
     if (customer === null) throw customerNotFound();
     if (!(await verifyPassword(customer.passwordHash, dto.old_password))) throw wrongOldPassword();
@@ -151,6 +155,7 @@ export class CustomersService {
       customerId,
       { passwordHash: await hashPassword(dto.new_password), tmUpdate: this.clock.now() },
       customer.passwordHash,
+      keepSession,
     );
     return toCustomerDto(written(changed));
   }

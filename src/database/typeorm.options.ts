@@ -6,10 +6,12 @@ import { mysqlWithDeadlines } from './mysql-driver.js';
 import { AccessKey } from '../accesskeys/access-key.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { Customer } from '../customers/customer.entity.js';
+import { Session } from '../sessions/session.entity.js';
 import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSchema.js';
 import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-CredentialLifecycle.js';
 import { CustomerContact1796195593009 } from './migrations/1796195593009-CustomerContact.js';
 import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js';
+import { Sessions1796300000000 } from './migrations/1796300000000-Sessions.js';
 
 /**
  * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
@@ -18,12 +20,13 @@ import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js'
  */
 const QUERY_TIMEOUT_MS = 5000;
 
-const ENTITIES = [Customer, AccessKey];
+const ENTITIES = [Customer, AccessKey, Session];
 const MIGRATIONS = [
   InitialSchema1795897522357,
   CredentialLifecycle1795898488202,
   CustomerContact1796195593009,
   KeyScopes1796200000000,
+  Sessions1796300000000,
 ];
 
 /**

@@ -5,8 +5,11 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { heartbeat } from './heartbeat.js';
 import { RedisConnection } from './redis.connection.js';
 
-/** A credential that changed: a key (deleted, rolled), or a customer and with it all its keys. */
-export type Revocation = { kind: 'key'; id: string } | { kind: 'customer'; id: string };
+/**
+ * A credential that changed: a key (deleted, rolled), a login session (ended), or a customer and
+ * with it all its keys and sessions.
+ */
+export type Revocation = { kind: 'key' | 'session' | 'customer'; id: string };
 
 /** What a cache is told: one revocation, or `'all'` when some may have been missed. */
 export type RevocationListener = (revocation: Revocation | 'all') => void;
@@ -150,7 +153,7 @@ export class Revocations implements OnModuleInit, OnApplicationShutdown {
   private receive(message: string): void {
     if (message === ALL) return this.tell('all');
     const [kind, id] = message.split(':', 2);
-    if ((kind === 'key' || kind === 'customer') && id) this.tell({ kind, id });
+    if ((kind === 'key' || kind === 'session' || kind === 'customer') && id) this.tell({ kind, id });
   }
 
   private tell(revocation: Revocation | 'all'): void {

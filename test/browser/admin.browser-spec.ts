@@ -66,6 +66,7 @@ describe('the admin page and Swagger UI in Chromium', () => {
     const context = await browser.newContext({ viewport: LAPTOP });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
     const { page, errors } = await watchedPage(context);
+    const pageLogin = page.waitForResponse((res) => res.url().endsWith('/auth/login') && res.ok());
     await page.goto(`${baseUrl}/admin`);
     await expect(page.title()).resolves.toContain('Access keys');
 
@@ -159,9 +160,12 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await expect(rows.count()).resolves.toBe(2);
     await request(t.http).get('/v1.0/accesskeys').set('authorization', `Bearer ${token}`).expect(401);
 
-    // Log out: back to the login form, and nothing left behind that authenticates.
+    // Log out: back to the login form, the session ended on the server, and nothing left behind that authenticates.
+    const { token: pageToken } = (await (await pageLogin).json()) as { token: string };
+    await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${pageToken}`).expect(200);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${pageToken}`).expect(401);
     await expect(page.locator('#keys-view').isVisible()).resolves.toBe(false);
     await expect(page.evaluate(() => localStorage.length + sessionStorage.length)).resolves.toBe(0);
     await expect(context.cookies()).resolves.toEqual([]);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { Session } from '../../src/sessions/session.entity.js';
 import { AccessKey } from '../../src/accesskeys/access-key.entity.js';
 import { generateAccessKeyToken, hashAccessKeyToken } from '../../src/accesskeys/access-key-token.js';
 import { Customer, Permission } from '../../src/customers/customer.entity.js';
@@ -64,6 +65,7 @@ export async function insertAccessKey(
 
 /** Empties every table except the migrations' own, through the DataSource. */
 export async function truncate(ds: DataSource): Promise<void> {
+  await ds.getRepository(Session).createQueryBuilder().delete().execute();
   await ds.getRepository(AccessKey).createQueryBuilder().delete().execute();
   await ds.getRepository(Customer).createQueryBuilder().delete().execute();
 }

@@ -23,7 +23,8 @@ export async function call(
     },
     body: options.body ? JSON.stringify(options.body) : undefined,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const text = await res.text(); // a 204 has no body
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
 
 /** A gauge or counter without labels, from the service's /metrics. */

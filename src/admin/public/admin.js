@@ -1,7 +1,7 @@
 // The admin page: a plain client of the public API.
 // - The login JWT lives in this module's memory only (never localStorage or sessionStorage) and goes
 //   out as `Authorization: Bearer`. Requests omit cookies, so the HttpOnly `token` cookie that login
-//   offers is never stored by the browser here, and "Log out" really ends the session.
+//   offers is never stored by the browser here, and "Log out" ends the session on the server.
 // - Everything the API returns is rendered with textContent: a key named `<img onerror=...>` is text.
 
 const DAY_SECONDS = 86400;
@@ -319,7 +319,11 @@ $('login-form').addEventListener('submit', (event) => {
   });
 });
 
-$('logout').addEventListener('click', () => logOut());
+// "Log out" ends the session on the server too: its token is refused from then on, wherever it went.
+$('logout').addEventListener('click', async () => {
+  await api('POST', 'auth/logout').catch(() => undefined);
+  logOut();
+});
 
 $('create-form').addEventListener('submit', (event) => {
   event.preventDefault();

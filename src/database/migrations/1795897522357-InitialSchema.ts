@@ -8,7 +8,7 @@ import {
 } from 'typeorm';
 
 /** Column types that differ by driver, as TypeORM maps the entities' own types. */
-function uuid(queryRunner: QueryRunner, name: string): TableColumnOptions {
+export function uuid(queryRunner: QueryRunner, name: string): TableColumnOptions {
   switch (queryRunner.connection.driver.options.type) {
     case 'mariadb':
       return { name, type: 'uuid' };

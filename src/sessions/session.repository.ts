@@ -1,0 +1,130 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
+import { ReadThroughCache } from '../common/read-through-cache.js';
+import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
+import { transaction } from '../database/transaction.js';
+import { Revocations } from '../redis/revocations.js';
+import { Session } from './session.entity.js';
+
+/** As many as the keys: one per person logged in, about 200 bytes each. */
+const CACHED_SESSIONS = 10_000;
+/** `tm_last_seen` is written at most once a minute per session. */
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+const LIVE = `SELECT id, customer_id, client_ip, user_agent, tm_create, tm_last_seen, tm_expire, tm_end
+  FROM sessions WHERE customer_id = ? AND tm_end IS NULL AND tm_expire > ?`;
+
+interface SessionRow {
+  id: string;
+  customer_id: string;
+  client_ip: string;
+  user_agent: string;
+  tm_create: Date | string;
+  tm_last_seen: Date | string;
+  tm_expire: Date | string;
+  tm_end: Date | string | null;
+}
+
+/**
+ * Every query of sessions. The session behind a JWT is asked for on every request the JWT makes:
+ * it is kept in a cache (AUTH_CACHE_TTL) that ending it revokes, on this instance and, through
+ * Revocations, on the others; a customer's revocation (a password change, a deletion) drops its
+ * sessions too.
+ */
+@Injectable()
+export class SessionRepository {
+  private readonly logger = new Logger('Sessions');
+  private readonly cache: ReadThroughCache<Session>;
+  /** The last use this instance wrote of each session, so that a use within the minute writes nothing. */
+  private readonly seenAt = new LRUCache<string, number>({ max: CACHED_SESSIONS });
+
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    private readonly revocations: Revocations,
+  ) {
+    this.cache = new ReadThroughCache(CACHED_SESSIONS, () => revocations.cacheTtlMs());
+    revocations.listen((revoked) => {
+      if (revoked === 'all') this.cache.clear();
+      else if (revoked.kind === 'session') this.cache.delete(revoked.id);
+      else if (revoked.kind === 'customer') this.cache.deleteWhere((s) => s.customerId === revoked.id);
+    });
+  }
+
+  insert(session: Session): Promise<void> {
+    return transaction(this.sessions.manager.dataSource, async (m) => {
+      await m.insert(Session, session);
+    });
+  }
+
+  /** The session with this id, while it has not ended. */
+  findLive(id: string): Session | Promise<Session | null> {
+    return this.cache.get(id, () => this.sessions.findOneBy({ id, tmEnd: IsNull() }));
+  }
+
+  /**
+   * Records a use of the session at `at`, behind the request and at most once a minute; never moves
+   * `tm_last_seen` back. A write that fails is only logged: the next use a minute on tries again.
+   */
+  seen(session: Session, at: Date): void {
+    const last = Math.max(this.seenAt.get(session.id) ?? 0, session.tmLastSeen.getTime());
+    if (at.getTime() - last < LAST_SEEN_RESOLUTION_MS) return;
+    this.seenAt.set(session.id, at.getTime());
+    const time = sqlDatetime(at);
+    this.sessions
+      .query('UPDATE sessions SET tm_last_seen = ? WHERE id = ? AND tm_last_seen < ?', [
+        time,
+        session.id,
+        time,
+      ])
+      .catch((error: Error) => this.logger.warn(`could not record a session's last use: ${error.message}`));
+  }
+
+  /** A customer's sessions that still work at `now`, newest first. */
+  async list(customerId: string, now: Date, page: PageRequest): Promise<Page<Session>> {
+    const rows: SessionRow[] = await this.sessions.query(
+      ...newestFirst(LIVE, [customerId, sqlDatetime(now)], page),
+    );
+    return pageOf(rows.map(fromRow));
+  }
+
+  /** Ends one of a customer's live sessions: the session as ended, or null if it has none by this id. */
+  async end(customerId: string, id: string, at: Date): Promise<Session | null> {
+    const ended = await transaction(this.sessions.manager.dataSource, async (m) => {
+      const { affected } = await m.update(Session, { id, customerId, tmEnd: IsNull() }, { tmEnd: at });
+      return affected ? m.findOneByOrFail(Session, { id }) : null;
+    });
+    if (ended !== null) await this.revocations.publish({ kind: 'session', id });
+    return ended;
+  }
+
+  /** Ends every live session of a customer but `keep` (none: all of them); how many it ended. */
+  async endAll(customerId: string, keep: string | null, at: Date): Promise<number> {
+    const ended = await transaction(this.sessions.manager.dataSource, async (m) => {
+      const query = m
+        .createQueryBuilder()
+        .update(Session)
+        .set({ tmEnd: at })
+        .where('customer_id = :customerId AND tm_end IS NULL', { customerId });
+      if (keep !== null) query.andWhere('id <> :keep', { keep });
+      return (await query.execute()).affected ?? 0;
+    });
+    if (ended > 0) await this.revocations.publish({ kind: 'customer', id: customerId });
+    return ended;
+  }
+}
+
+function fromRow(row: SessionRow): Session {
+  return Object.assign(new Session(), {
+    id: row.id,
+    customerId: row.customer_id,
+    clientIp: row.client_ip,
+    userAgent: row.user_agent,
+    tmCreate: fromSqlDatetime(row.tm_create),
+    tmLastSeen: fromSqlDatetime(row.tm_last_seen),
+    tmExpire: fromSqlDatetime(row.tm_expire),
+    tmEnd: fromSqlDatetimeOrNull(row.tm_end),
+  });
+}
