@@ -90,11 +90,9 @@ export class AccessKeyRepository {
     @InjectRepository(AccessKey) private readonly keys: Repository<AccessKey>,
     private readonly revocations: Revocations,
   ) {
-    this.cache = new ReadThroughCache(CACHED_KEYS, () => revocations.cacheTtlMs());
-    revocations.listen((revoked) => {
-      if (revoked === 'all') this.cache.clear();
-      else if (revoked.kind === 'key') this.cache.deleteWhere((key) => key.id === revoked.id);
-      else this.cache.deleteWhere((key) => key.customerId === revoked.id);
+    this.cache = revocations.cache(CACHED_KEYS, (revoked, cache) => {
+      if (revoked.kind === 'key') cache.deleteWhere((key) => key.id === revoked.id);
+      else if (revoked.kind === 'customer') cache.deleteWhere((key) => key.customerId === revoked.id);
     });
   }
 

@@ -83,10 +83,8 @@ export class CustomerRepository {
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
     private readonly revocations: Revocations,
   ) {
-    this.cache = new ReadThroughCache(CACHED_CUSTOMERS, () => revocations.cacheTtlMs());
-    revocations.listen((revoked) => {
-      if (revoked === 'all') this.cache.clear();
-      else if (revoked.kind === 'customer') this.cache.delete(revoked.id);
+    this.cache = revocations.cache(CACHED_CUSTOMERS, (revoked, cache) => {
+      if (revoked.kind === 'customer') cache.delete(revoked.id);
     });
   }
 

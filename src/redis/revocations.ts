@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
+import { ReadThroughCache } from '../common/read-through-cache.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { heartbeat } from './heartbeat.js';
 import { RedisConnection } from './redis.connection.js';
@@ -73,6 +74,19 @@ export class Revocations implements OnModuleInit, OnApplicationShutdown {
   /** Registers a cache's listener. */
   listen(listener: RevocationListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * A cache of up to `max` credentials that keeps them as long as `cacheTtlMs` says and that every
+   * revocation reaches: `'all'` clears it, and `drop` removes what one revocation names.
+   */
+  cache<V extends object>(
+    max: number,
+    drop: (revoked: Revocation, cache: ReadThroughCache<V>) => void,
+  ): ReadThroughCache<V> {
+    const cache = new ReadThroughCache<V>(max, () => this.cacheTtlMs());
+    this.listen((revoked) => (revoked === 'all' ? cache.clear() : drop(revoked, cache)));
+    return cache;
   }
 
   /** How long a cache may keep what it looks up now (0: not at all). */

@@ -45,11 +45,9 @@ export class SessionRepository {
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     private readonly revocations: Revocations,
   ) {
-    this.cache = new ReadThroughCache(CACHED_SESSIONS, () => revocations.cacheTtlMs());
-    revocations.listen((revoked) => {
-      if (revoked === 'all') this.cache.clear();
-      else if (revoked.kind === 'session') this.cache.delete(revoked.id);
-      else if (revoked.kind === 'customer') this.cache.deleteWhere((s) => s.customerId === revoked.id);
+    this.cache = revocations.cache(CACHED_SESSIONS, (revoked, cache) => {
+      if (revoked.kind === 'session') cache.delete(revoked.id);
+      else if (revoked.kind === 'customer') cache.deleteWhere((s) => s.customerId === revoked.id);
     });
   }
 

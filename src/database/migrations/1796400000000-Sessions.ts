@@ -20,8 +20,8 @@ const foreignKey = () =>
  * Login sessions. MySQL commits each DDL statement by itself, so a run cut short may have made the
  * table without its index or foreign key: each is made only if missing.
  */
-export class Sessions1796300000000 implements MigrationInterface {
-  name = 'Sessions1796300000000';
+export class Sessions1796400000000 implements MigrationInterface {
+  name = 'Sessions1796400000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     if (!(await queryRunner.hasTable('sessions'))) {
