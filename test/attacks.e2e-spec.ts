@@ -519,6 +519,16 @@ describe.each(DATABASES)('deployment settings on $name', (database) => {
     });
   });
 
+  it('turn /metrics off without METRICS_TOKEN: 403 METRICS_DISABLED, whatever the credential', () =>
+    withApp(url, { METRICS_TOKEN: '' }, async (t) => {
+      for (const authorization of [undefined, `Bearer ${METRICS_TOKEN}`, 'Bearer ']) {
+        const req = request(t.http).get('/metrics');
+        const res = await (authorization === undefined ? req : req.set('authorization', authorization));
+        expect(res.status).toBe(403);
+        expectEnvelope(res, 'METRICS_DISABLED');
+      }
+    }));
+
   it('warn in /ready while AUTH_CACHE_TTL is on without REDIS_URL, and not otherwise', async () => {
     await withApp(url, { AUTH_CACHE_TTL: '10' }, async (t) => {
       const res = await request(t.http).get('/ready').expect(200);
@@ -529,6 +539,17 @@ describe.each(DATABASES)('deployment settings on $name', (database) => {
       const res = await request(t.http).get('/ready').expect(200);
       expect(res.body.warnings).toBeUndefined();
     });
+    if (process.env.TEST_REDIS_URL) {
+      const redis = {
+        AUTH_CACHE_TTL: '10',
+        REDIS_URL: process.env.TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: `spec-${randomUUID()}:`,
+      };
+      await withApp(url, redis, async (t) => {
+        const res = await request(t.http).get('/ready').expect(200);
+        expect(res.body.warnings).toBeUndefined();
+      });
+    }
   });
 });
 
