@@ -137,6 +137,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       '/auth/introspect',
       '/auth/login',
       '/auth/logout',
+      '/auth/session',
       '/health',
       '/metrics',
       '/ready',
@@ -174,7 +175,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ route: `${method} ${path}`, operation })),
     );
-    expect(operations).toHaveLength(27);
+    expect(operations).toHaveLength(28);
 
     for (const { route, operation } of operations) {
       expect({ route, summary: operation.summary }).toEqual({ route, summary: expect.stringMatching(/\w/) });

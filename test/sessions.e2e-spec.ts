@@ -166,6 +166,28 @@ describe.each(DATABASES)('login sessions on $name', (database) => {
     await as(token).me().expect(200);
   });
 
+  it('tells a page whether its login works, with 200 either way (GET /auth/session)', async () => {
+    const state = (req: request.Test) => req.expect(200).then((res) => res.body as object);
+    const { token } = await logIn();
+    expect(await state(request(t.http).get('/auth/session').set('cookie', `token=${token}`))).toEqual({
+      active: true,
+      username: 'alice',
+      permission: Permission.CustomerAdmin,
+    });
+    const { token: key } = await insertAccessKey(t.ds, alice.id);
+    for (const req of [
+      request(t.http).get('/auth/session'),
+      request(t.http).get('/auth/session').set('authorization', `Bearer ${key}`),
+      request(t.http).get('/auth/session').set('cookie', 'token=not-a-jwt'),
+    ]) {
+      expect(await state(req)).toEqual({ active: false });
+    }
+    await as(token).logout().expect(204);
+    expect(await state(request(t.http).get('/auth/session').set('cookie', `token=${token}`))).toEqual({
+      active: false,
+    });
+  });
+
   it('records the last use of a session at most once a minute, never backwards', async () => {
     const { token, sid } = await logIn();
     const seen = async () =>

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error.js';
@@ -14,7 +14,8 @@ import { tooManyLoginAttempts } from './auth.errors.js';
 import { sentAsOtherType } from './login-body.js';
 import { LoginThrottle } from './login-throttle.js';
 import { IntrospectDto, IntrospectionDto } from './dto/introspect.dto.js';
-import { LoginDto, LoginResponseDto } from './dto/login.dto.js';
+import { credentialOf } from './credentials.js';
+import { LoginDto, LoginResponseDto, SessionStateDto } from './dto/login.dto.js';
 import { IntrospectionService } from './introspection.service.js';
 
 @ApiTags('auth')
@@ -62,6 +63,24 @@ export class AuthController {
       secure: this.config.cookieSecure,
     });
     return result;
+  }
+
+  @Get('session')
+  @Public()
+  @ApiOperation({
+    summary: 'Whether the login JWT sent (the cookie, for a page) works now, and whose it is; 200 either way',
+  })
+  @ApiOkResponse({ type: SessionStateDto })
+  async session(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionStateDto> {
+    void reply.header('cache-control', 'no-store');
+    const credential = credentialOf(req);
+    if (credential?.kind !== 'jwt') return { active: false };
+    const found = await this.auth.validate(credential);
+    if (typeof found === 'string') return { active: false };
+    return { active: true, username: found.username, permission: found.principal.permission };
   }
 
   @Post('logout')

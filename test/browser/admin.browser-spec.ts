@@ -109,6 +109,7 @@ describe('the admin page and Swagger UI in Chromium', () => {
     const token = (await tokenElement.textContent()) ?? '';
     expect(token).toMatch(/^vb_[A-Za-z0-9_-]{38}$/);
     await page.getByText('it will not be shown again').waitFor();
+    await page.getByRole('heading', { name: 'Your new access key: reporting' }).waitFor();
     await page.getByRole('button', { name: 'Copy' }).click();
     await page.getByText('Copied to the clipboard.').waitFor();
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(token);
@@ -178,6 +179,55 @@ describe('the admin page and Swagger UI in Chromium', () => {
       expect.stringMatching(/^console: Failed to load resource: .* 401/),
       expect.stringMatching(/^console: Failed to load resource: .* 401/),
     ]);
+    await context.close();
+  });
+
+  it('keeps the session over a reload, in the HttpOnly cookie the script never sees, until Log out', async () => {
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${baseUrl}/admin`);
+    await page.getByLabel('Username').fill(ADMIN_USERNAME);
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Your access keys' }).waitFor();
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: 'token', httpOnly: true, sameSite: 'Strict' });
+    await expect(page.evaluate(() => document.cookie)).resolves.toBe('');
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your access keys' }).waitFor();
+    await expect(page.locator('#whoami').textContent()).resolves.toBe(ADMIN_USERNAME);
+    // A write on the cookie, from the page itself, passes the same-origin check.
+    const createForm = page.getByRole('form', { name: 'Create an access key' });
+    await createForm.getByLabel('Name').fill('after a reload');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'Your new access key: after a reload' }).waitFor();
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await expect(context.cookies()).resolves.toEqual([]);
+    await request(t.http).get('/v1.0/customer').set('cookie', `token=${cookie.value}`).expect(401);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('tells a customer manager in words that it may not manage keys, instead of an empty table', async () => {
+    const manager = await insertCustomer(t.ds, { username: 'page-manager', permission: 64 });
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${baseUrl}/admin`);
+    await page.getByLabel('Username').fill(manager.username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'page-manager may not manage access keys: that needs the customer admin (32)' })
+      .waitFor();
+    await expect(page.locator('#keys-view').isVisible()).resolves.toBe(false);
+    await expect(context.cookies()).resolves.toEqual([]);
+    expect(errors).toEqual([]);
     await context.close();
   });
 
@@ -276,6 +326,10 @@ describe('the admin page and Swagger UI in Chromium', () => {
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByText(count, { exact: true }).waitFor();
       await expect(page.getByRole('button', { name: 'Show more' }).isVisible()).resolves.toBe(false);
+      if (customer === full) {
+        await page.getByRole('button', { name: 'Log out' }).click();
+        await page.getByRole('heading', { name: 'Log in' }).waitFor();
+      }
     }
     await expect(page.getByText('No access keys yet. Create one above.').isVisible()).resolves.toBe(true);
     expect(errors).toEqual([]);

@@ -1,15 +1,17 @@
 // The admin page: a plain client of the public API.
-// - The login JWT lives in this module's memory only (never localStorage or sessionStorage) and goes
-//   out as `Authorization: Bearer`. Requests omit cookies, so the HttpOnly `token` cookie that login
-//   offers is never stored by the browser here, and "Log out" ends the session on the server.
+// - The session is the HttpOnly `token` cookie that login sets: this script never holds the token,
+//   so nothing on the page (an injected script included) can read it or send it elsewhere. The cookie
+//   is SameSite=Strict and goes to this origin only; the API refuses a write it authenticates unless
+//   the browser says the request comes from this origin. It survives a reload; "Log out" ends the
+//   session on the server and clears the cookie. Nothing is kept in localStorage or sessionStorage.
 // - Everything the API returns is rendered with textContent: a key named `<img onerror=...>` is text.
 
 const DAY_SECONDS = 86400;
 const PAGE_SIZE = 100;
 const $ = (id) => document.getElementById(id);
 
-/** The session, in memory: gone on reload, on "Log out", or when the API refuses the token. */
-let session = null; // { username, token }
+/** Who is logged in (the cookie holds the session); null on the login form. */
+let session = null; // { username }
 let nextPageToken = '';
 /** Whether a page of keys follows the ones shown: only then is there a "Show more". */
 let hasMore = false;
@@ -27,13 +29,12 @@ class ApiFailure extends Error {
 /** Calls the API next to this page (relative URLs, so a path prefix in front of the service works). */
 async function api(method, path, body) {
   const headers = { accept: 'application/json' };
-  if (session) headers.authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(new URL(`../${path}`, document.baseURI), {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: 'omit',
+    credentials: 'same-origin',
     cache: 'no-store',
   });
   const data = await response.json().catch(() => null);
@@ -311,13 +312,35 @@ $('login-form').addEventListener('submit', (event) => {
     return;
   }
   void busy(event.submitter ?? $('login-form').querySelector('button'), $('login-error'), async () => {
-    const result = await api('POST', 'auth/login', { username, password });
-    session = { username: result.username, token: result.token };
+    await api('POST', 'auth/login', { username, password });
     $('password').value = '';
-    showLoggedIn();
-    await loadKeys();
+    await enter(await api('GET', 'auth/session'));
   });
 });
+
+/** Permission bits that may manage access keys: customer admin (32), super admin (1). */
+const MANAGES_KEYS = 32 | 1;
+
+/** Shows the keys of the customer logged in, or says in words why this page cannot. */
+async function enter(customer) {
+  if ((customer.permission & MANAGES_KEYS) === 0) {
+    await api('POST', 'auth/logout').catch(() => undefined);
+    logOut(
+      `${customer.username} may not manage access keys: that needs the customer admin (32) or ` +
+        'super admin (1) permission. Ask an admin of your customer.',
+    );
+    return;
+  }
+  session = { username: customer.username };
+  showLoggedIn();
+  await loadKeys();
+}
+
+// A session from before a reload: the cookie, while the API still takes it.
+api('GET', 'auth/session').then(
+  (state) => state.active && busy($('logout'), $('app-error'), () => enter(state)),
+  () => undefined,
+);
 
 // "Log out" ends the session on the server too: its token is refused from then on, wherever it went.
 $('logout').addEventListener('click', async () => {
@@ -347,6 +370,7 @@ $('create-form').addEventListener('submit', (event) => {
     });
     $('create-form').reset();
     $('key-scopes').hidden = true;
+    $('new-key-name').textContent = key.name || key.token_prefix;
     $('new-token').textContent = key.token;
     $('copy-status').textContent = '';
     $('new-key').hidden = false;

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 
 export class LoginDto {
@@ -25,4 +25,16 @@ export class LoginResponseDto {
     example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...',
   })
   token: string;
+}
+
+/** Whether the credential sent (the login cookie, for a page) stands for a live login. */
+export class SessionStateDto {
+  @ApiProperty({ description: 'Whether a login JWT was sent that works now.' })
+  active: boolean;
+
+  @ApiPropertyOptional({ example: 'admin' })
+  username?: string;
+
+  @ApiPropertyOptional({ description: 'Its customer’s permission bits.', example: 32 })
+  permission?: number;
 }
