@@ -34,6 +34,15 @@ describe('loadConfig', () => {
     expect(config.corsOrigins).toBe('*');
   });
 
+  it('caches credentials for 10 s by default with REDIS_URL, not without, and as told either way', () => {
+    const redis = { JWT_SECRET: SECRET, REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadConfig({ JWT_SECRET: SECRET }).authCacheTtlMs).toBe(0);
+    expect(loadConfig(redis).authCacheTtlMs).toBe(10_000);
+    expect(loadConfig({ ...redis, AUTH_CACHE_TTL: '0' }).authCacheTtlMs).toBe(0);
+    expect(loadConfig({ ...redis, AUTH_CACHE_TTL: '30' }).authCacheTtlMs).toBe(30_000);
+    expect(loadConfig({ JWT_SECRET: SECRET, AUTH_CACHE_TTL: '5' }).authCacheTtlMs).toBe(5_000);
+  });
+
   it('names the public URL the issuer and audience of tokens, PORT making its default', () => {
     expect(loadConfig({ JWT_SECRET: SECRET, PORT: '8080' })).toMatchObject({
       publicUrl: 'http://localhost:8080',

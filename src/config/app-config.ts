@@ -112,14 +112,16 @@ export class EnvironmentVariables {
   LOGIN_LIMIT_PER_USERNAME = 20;
 
   /**
-   * Seconds an access key or customer looked up for authentication is reused; 0 (the default) turns
-   * it off, so that a revocation from anywhere (another instance, the admin command) is seen at once.
+   * Seconds a credential looked up for authentication is reused; 0 turns it off. Unset: 10 with
+   * REDIS_URL (revocations then reach every instance's cache at once), else 0, so that a revocation
+   * from anywhere (another instance, the admin command) is seen at once.
    */
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(300)
-  AUTH_CACHE_TTL = 0;
+  AUTH_CACHE_TTL?: number;
 
   @IsOptional()
   @Matches(/^(true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
@@ -177,6 +179,9 @@ export type JwtConfig = SigningKeys & {
 };
 
 export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' | 'mariadb'; url: string };
+
+/** AUTH_CACHE_TTL when unset and REDIS_URL is set, seconds. */
+const DEFAULT_SHARED_CACHE_TTL = 10;
 
 /** The validated, typed configuration every module reads. */
 export class AppConfig {
@@ -310,7 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     redis: vars.REDIS_URL === undefined ? null : { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX },
     logLevel: vars.LOG_LEVEL,
-    authCacheTtlMs: vars.AUTH_CACHE_TTL * 1000,
+    authCacheTtlMs: (vars.AUTH_CACHE_TTL ?? (vars.REDIS_URL === undefined ? 0 : DEFAULT_SHARED_CACHE_TTL)) * 1000,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     metricsToken: vars.METRICS_TOKEN ?? null,
     corsOrigins,
