@@ -315,7 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     redis: vars.REDIS_URL === undefined ? null : { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX },
     logLevel: vars.LOG_LEVEL,
-    authCacheTtlMs: (vars.AUTH_CACHE_TTL ?? (vars.REDIS_URL === undefined ? 0 : DEFAULT_SHARED_CACHE_TTL)) * 1000,
+    authCacheTtlMs:
+      (vars.AUTH_CACHE_TTL ?? (vars.REDIS_URL === undefined ? 0 : DEFAULT_SHARED_CACHE_TTL)) * 1000,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     metricsToken: vars.METRICS_TOKEN ?? null,
     corsOrigins,
