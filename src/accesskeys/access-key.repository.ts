@@ -132,6 +132,17 @@ export class AccessKeyRepository {
     return deleted;
   }
 
+  /** Ends the grace period of the secret a roll replaced, at once; false when no live key has this id. */
+  async endGrace(customerId: string, id: string, at: Date): Promise<boolean> {
+    const ended = await this.change(customerId, id, {
+      previousTokenHash: null,
+      tmPreviousExpire: null,
+      tmUpdate: at,
+    });
+    if (ended !== null) await this.revocations.publish({ kind: 'key', id });
+    return ended !== null;
+  }
+
   /**
    * Gives a live key a new secret; the current one becomes the previous secret, good until
    * `tmPreviousExpire` (or dies now when that is null). The key as rolled; null when the customer

@@ -15,6 +15,7 @@ import { JwksController } from './jwks.controller.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { JwtTokens } from './jwt-tokens.js';
 import { LoginThrottle } from './login-throttle.js';
+import { PublicRevocation, PublicRevokeController } from './public-revoke.js';
 import { RouteScopes } from './route-scopes.js';
 import { ScopesController } from './scopes.controller.js';
 
@@ -28,7 +29,7 @@ import { ScopesController } from './scopes.controller.js';
     MetricsModule,
     RedisModule,
   ],
-  controllers: [AuthController, JwksController, ScopesController],
+  controllers: [AuthController, JwksController, ScopesController, PublicRevokeController],
   providers: [
     JwtTokens,
     AuthService,
@@ -38,6 +39,7 @@ import { ScopesController } from './scopes.controller.js';
     AccessKeyStrategyGuard,
     AuthenticationGuard,
     LoginThrottle,
+    PublicRevocation,
     IntrospectionService,
     RouteScopes,
   ],
