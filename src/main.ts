@@ -17,6 +17,7 @@ const { AppModule } = await import('./app.module.js');
 const { configureApp, createAdapter } = await import('./app.setup.js');
 const { ConfigError, loadConfig } = await import('./config/app-config.js');
 const { Draining } = await import('./health/draining.js');
+const { prepareDatabase } = await import('./database/migrator.js');
 
 /** A shutdown that has not finished by then is cut short (orchestrators kill soon after anyway). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -30,6 +31,7 @@ async function bootstrap(): Promise<void> {
     console.error(error.message);
     process.exit(1);
   }
+  await prepareDatabase(config);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     createAdapter(config.trustProxy),

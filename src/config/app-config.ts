@@ -48,6 +48,10 @@ export class EnvironmentVariables {
   })
   DATABASE_URL = 'sqlite:data/voipbin.sqlite';
 
+  /** `auto`: pending migrations run at start; `off`: start refuses while any is pending (run `admin migrate`). */
+  @IsIn(['auto', 'off'], { message: 'MIGRATIONS must be auto or off' })
+  MIGRATIONS = 'auto';
+
   @IsOptional()
   @IsString()
   JWT_SECRET?: string;
@@ -178,6 +182,8 @@ export class AppConfig {
   /** Where clients reach the service, without a trailing slash. */
   readonly publicUrl: string;
   readonly database: DatabaseConfig;
+  /** Whether start-up runs pending migrations (`auto`) or refuses to start while any is pending. */
+  readonly migrations: 'auto' | 'off';
   readonly jwt: JwtConfig;
   readonly admin: { username: string; password?: string };
   readonly cookieSecure: boolean;
@@ -282,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: vars.PORT,
     publicUrl,
     database,
+    migrations: vars.MIGRATIONS as 'auto' | 'off',
     jwt: {
       ...(es256 ?? hs256Keys(vars.JWT_SECRET ?? developmentSecret(dataFolder(database)))),
       expiresIn: vars.JWT_EXPIRES_IN,

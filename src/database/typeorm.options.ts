@@ -37,7 +37,9 @@ export function typeOrmOptions(
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    // The migrator runs them before the app starts (migrator.ts), except on an in-memory database,
+    // which only the app's own connection can see.
+    migrationsRun: database.type === 'sqlite' && database.path === ':memory:',
     synchronize: false,
     logger: new DatabaseLogger(),
   } as const;

@@ -56,8 +56,13 @@ export class ServiceProcess {
     this.exited = once(this.child, 'exit').then(([code]) => code as number | null);
   }
 
+  /** The process, without waiting for it to come up (or fail). */
+  static async launch(env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+    return new ServiceProcess(await freePort(), mkdtempSync(join(tmpdir(), 'voipbin-')), env);
+  }
+
   static async start(env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    const service = new ServiceProcess(await freePort(), mkdtempSync(join(tmpdir(), 'voipbin-')), env);
+    const service = await ServiceProcess.launch(env);
     for (let i = 0; i < 200; i++) {
       const up = await fetch(`${service.url}/health`).then(
         (res) => res.ok,
