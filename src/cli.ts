@@ -12,9 +12,8 @@ const { AppModule } = await import('./app.module.js');
 const { ApiError } = await import('./common/api-error.js');
 const { ConfigError, loadConfig } = await import('./config/app-config.js');
 const { CustomersService } = await import('./customers/customers.service.js');
-const { DatabaseStartError, migrateForStart, migrationStatus, openDatabase, runMigrations } = await import(
-  './database/migrator.js'
-);
+const { DatabaseStartError, migrateForStart, migrationStatus, openDatabase, runMigrations } =
+  await import('./database/migrator.js');
 
 const USAGE = [
   'usage: npm run admin -- reset-password <username>',
@@ -22,7 +21,10 @@ const USAGE = [
   '       npm run admin -- migrate --status    list the migrations and whether each has run',
 ].join('\n');
 
-const log = { info: (message: string) => console.log(message), warn: (message: string) => console.error(message) };
+const log = {
+  info: (message: string) => console.log(message),
+  warn: (message: string) => console.error(message),
+};
 
 /** `migrate`: what start-up does with MIGRATIONS=auto, under the same lock; `--status` changes nothing. */
 async function migrate(status: boolean): Promise<number> {

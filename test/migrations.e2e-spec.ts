@@ -24,10 +24,12 @@ async function schema(dataSource: DataSource) {
           table.name.split('.').at(-1),
           {
             columns: table.columns
-              .map((c) => `${c.name} ${c.type}(${c.length}) ${c.isNullable ? 'null' : 'not null'} ${c.default}`)
+              .map(
+                (c) => `${c.name} ${c.type}(${c.length}) ${c.isNullable ? 'null' : 'not null'} ${c.default}`,
+              )
               .sort(),
             indices: table.indices.map((i) => `${i.name} ${i.columnNames.join(',')} ${i.isUnique}`).sort(),
-            foreignKeys: table.foreignKeys.map((fk) => fk.name).sort(),
+            foreignKeys: table.foreignKeys.map((fk) => fk.name ?? '').sort(),
           },
         ]),
       ),
@@ -48,7 +50,9 @@ describe.each(DATABASES)('migrations cut short on $name', (database: TestDatabas
     loadConfig({
       ...TEST_ENV,
       DATABASE_URL:
-        database.name === 'sqlite' ? `sqlite:${join(folder, `${files++}.sqlite`)}` : await database.prepare(label),
+        database.name === 'sqlite'
+          ? `sqlite:${join(folder, `${files++}.sqlite`)}`
+          : await database.prepare(label),
     });
 
   const schemaOf = async (config: AppConfig) => {

@@ -31,14 +31,18 @@ export async function ensureColumns(
   if (missing.length > 0) await queryRunner.addColumns(tableName, missing);
 }
 
-export async function ensureIndex(queryRunner: QueryRunner, tableName: string, index: TableIndex): Promise<void> {
+export async function ensureIndex(
+  queryRunner: QueryRunner,
+  tableName: string,
+  index: TableIndex,
+): Promise<void> {
   const table = await queryRunner.getTable(tableName);
   if (!table?.indices.some((existing) => existing.name === index.name)) {
     await queryRunner.createIndex(tableName, index);
   }
 }
 
-export async function ensureForeignKey(
+async function ensureForeignKey(
   queryRunner: QueryRunner,
   tableName: string,
   foreignKey: TableForeignKey,

@@ -1,5 +1,11 @@
 import { pino } from 'pino';
-import { DataSource, MigrationExecutor, type Logger, type MigrationInterface, type QueryRunner } from 'typeorm';
+import {
+  DataSource,
+  MigrationExecutor,
+  type Logger,
+  type MigrationInterface,
+  type QueryRunner,
+} from 'typeorm';
 import type { AppConfig, DatabaseConfig } from '../config/app-config.js';
 import { typeOrmOptions } from './typeorm.options.js';
 
@@ -35,7 +41,7 @@ const TRANSIENT = new Set([
 const LOCK_WAIT_S = 600;
 
 /** DATABASE_URL as it may be shown: the password masked, the scheme as the operator wrote it. */
-export function displayUrl(database: DatabaseConfig): string {
+function displayUrl(database: DatabaseConfig): string {
   if (database.type === 'sqlite') return `sqlite:${database.path}`;
   const url = new URL(database.url);
   if (url.password) url.password = '***';
@@ -73,14 +79,20 @@ function describe(error: unknown, database: DatabaseConfig): { cause: string; tr
  */
 export async function openDatabase(database: DatabaseConfig, log: MigratorLog): Promise<DataSource> {
   for (let attempt = 1; ; attempt++) {
-    const dataSource = new DataSource({ ...typeOrmOptions(database, 0), migrationsRun: false, logger: SILENT });
+    const dataSource = new DataSource({
+      ...typeOrmOptions(database, 0),
+      migrationsRun: false,
+      logger: SILENT,
+    });
     try {
       return await dataSource.initialize();
     } catch (error) {
       const { cause, transient } = describe(error, database);
       if (!transient || attempt === CONNECT_ATTEMPTS) {
         const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
-        throw new DatabaseStartError(`cannot open the database DATABASE_URL=${displayUrl(database)}${tries}: ${cause}`);
+        throw new DatabaseStartError(
+          `cannot open the database DATABASE_URL=${displayUrl(database)}${tries}: ${cause}`,
+        );
       }
       log.warn(
         `database: ${cause}; attempt ${attempt} of ${CONNECT_ATTEMPTS}, next in ${CONNECT_RETRY_MS / 1000} s`,
@@ -106,7 +118,10 @@ const SILENT: Logger = {
 export async function migrationStatus(dataSource: DataSource): Promise<{ name: string; ran: boolean }[]> {
   const executor = new MigrationExecutor(dataSource);
   const ran = new Set((await executor.getExecutedMigrations()).map((migration) => migration.name));
-  return dataSource.migrations.map((migration) => ({ name: nameOf(migration), ran: ran.has(nameOf(migration)) }));
+  return dataSource.migrations.map((migration) => ({
+    name: nameOf(migration),
+    ran: ran.has(nameOf(migration)),
+  }));
 }
 
 /**
@@ -156,7 +171,9 @@ async function underMysqlLock<T>(runner: QueryRunner, log: MigratorLog, work: ()
     `SELECT CONCAT('voipbin-migrations-', SHA1(DATABASE())) AS name`,
   )) as { name: string }[];
   const lock = async (seconds: number) => {
-    const [{ got }] = (await runner.query('SELECT GET_LOCK(?, ?) AS got', [name, seconds])) as { got: unknown }[];
+    const [{ got }] = (await runner.query('SELECT GET_LOCK(?, ?) AS got', [name, seconds])) as {
+      got: unknown;
+    }[];
     return Number(got);
   };
   if ((await lock(0)) !== 1) {

@@ -1,10 +1,5 @@
 import { TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import {
-  dropColumnsIfPresent,
-  dropIndexIfPresent,
-  ensureColumns,
-  ensureIndex,
-} from '../idempotent-steps.js';
+import { dropColumnsIfPresent, dropIndexIfPresent, ensureColumns, ensureIndex } from '../idempotent-steps.js';
 
 /** Password changes revoke earlier JWTs; a rolled key keeps its previous secret for a grace period. */
 export class CredentialLifecycle1795898488202 implements MigrationInterface {

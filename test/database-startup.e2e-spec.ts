@@ -1,0 +1,172 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../src/config/app-config.js';
+import { openDatabase } from '../src/database/migrator.js';
+import { DATABASES } from './support/databases.js';
+import { TEST_ENV } from './support/env.js';
+import { ServiceProcess } from './support/service.js';
+
+const DIST = resolve(import.meta.dirname, '../dist');
+const PASSWORD = 'not-the-password-5f3a';
+
+/** Runs a built entry point to its end: its lines (stdout and stderr), exit code and duration. */
+async function run(
+  entry: 'main.js' | 'cli.js',
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Promise<{ lines: string[]; code: number | null; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [join(DIST, entry), ...args], {
+    env: { PATH: process.env.PATH, ...TEST_ENV, PORT: String(await closedPort()), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { lines: output.split('\n').filter((line) => line !== ''), code, ms: Date.now() - started };
+}
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Node's own start-up takes seconds on a loaded machine; the bounds are on top of it. */
+const START_MS = 8000;
+
+function expectOneLineFailure(
+  result: Awaited<ReturnType<typeof run>>,
+  cause: RegExp,
+  maxLines: number,
+  maxMs: number,
+) {
+  expect(result.code).toBe(1);
+  expect(result.lines.length).toBeGreaterThanOrEqual(1);
+  expect(result.lines.length).toBeLessThanOrEqual(maxLines);
+  const last = result.lines.at(-1)!;
+  expect(last).toMatch(/DATABASE_URL=/);
+  expect(last).toMatch(cause);
+  expect(result.lines.join('\n')).not.toContain(PASSWORD);
+  // No stack, no colour.
+  expect(result.lines.join('\n')).not.toContain('\u001b[');
+  expect(result.lines.join('\n')).not.toMatch(/^\s+at /m);
+  expect(result.ms).toBeLessThan(maxMs);
+}
+
+describe('a DATABASE_URL the service cannot open', () => {
+  it('a refused connection: a few tries, one line each, then the URL with the password masked', async () => {
+    const result = await run('main.js', {
+      DATABASE_URL: `mysql://voipbin:${PASSWORD}@127.0.0.1:${await closedPort()}/voipbin`,
+    });
+    expectOneLineFailure(result, /connection refused/, 5, START_MS + 15_000);
+    expect(result.lines.at(-1)).toContain('mysql://voipbin:***@127.0.0.1:');
+  }, 60_000);
+
+  it('an unknown host: one line, no waiting', async () => {
+    const result = await run('main.js', {
+      DATABASE_URL: `mysql://voipbin:${PASSWORD}@no-such-host.invalid/voipbin`,
+    });
+    // EAI_AGAIN (no resolver reachable) is retried like a refusal; ENOTFOUND is not.
+    expectOneLineFailure(result, /unknown host no-such-host\.invalid/, 5, START_MS + 15_000);
+  }, 60_000);
+});
+
+for (const database of DATABASES.filter((d) => d.name === 'mysql')) {
+  describe(`a DATABASE_URL the server refuses, on ${database.name}`, () => {
+    const base = new URL(process.env.TEST_MYSQL_URL!);
+
+    it('a wrong password: one line naming it as access denied, no retry', async () => {
+      const url = new URL(await database.prepare('startup'));
+      url.password = PASSWORD;
+      const result = await run('main.js', { DATABASE_URL: url.toString() });
+      expectOneLineFailure(result, /access denied/, 1, START_MS);
+      expect(result.lines[0]).toContain(':***@');
+    }, 30_000);
+
+    it('an unknown database: one line naming it, no retry', async () => {
+      base.pathname = '/voipbin_test_no_such_database';
+      const result = await run('main.js', { DATABASE_URL: base.toString().replace(/^mysql:/, 'mariadb:') });
+      expectOneLineFailure(result, /unknown database voipbin_test_no_such_database/, 1, START_MS);
+      expect(result.lines[0]).toContain('DATABASE_URL=mariadb://');
+    }, 30_000);
+  });
+}
+
+describe.each(DATABASES)('migrations at start on $name', (database) => {
+  const folder = mkdtempSync(join(tmpdir(), 'voipbin-startup-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  let files = 0;
+  const fresh = async () =>
+    database.name === 'sqlite' ? `sqlite:${join(folder, `${files++}.sqlite`)}` : database.prepare('startup');
+  const sql = async (databaseUrl: string, statement: string) => {
+    const config = loadConfig({ ...TEST_ENV, DATABASE_URL: databaseUrl });
+    const dataSource = await openDatabase(config.database, { info: () => undefined, warn: () => undefined });
+    await dataSource.query(statement);
+    await dataSource.destroy();
+  };
+
+  it('a migration that fails: one line naming it and why, exit 1', async () => {
+    const databaseUrl = await fresh();
+    // A table of that name with rows the first migration cannot complete or index uniquely.
+    await sql(
+      databaseUrl,
+      'CREATE TABLE customers (id varchar(36) PRIMARY KEY, username varchar(255), live int)',
+    );
+    await sql(databaseUrl, "INSERT INTO customers VALUES ('a', 'same', 1), ('b', 'same', 1)");
+    const result = await run('main.js', { DATABASE_URL: databaseUrl });
+    expect(result.code).toBe(1);
+    expect(result.lines).toHaveLength(2);
+    expect(result.lines[0]).toMatch(/running 4 pending migrations/);
+    expect(result.lines[1]).toMatch(/^migration InitialSchema1795897522357 failed: .+ \(DATABASE_URL=/);
+  }, 60_000);
+
+  it('MIGRATIONS=off: refuses to start while migrations are pending, naming admin migrate; starts once they ran', async () => {
+    const databaseUrl = await fresh();
+    const refused = await run('main.js', { DATABASE_URL: databaseUrl, MIGRATIONS: 'off' });
+    expect(refused.code).toBe(1);
+    expect(refused.lines).toHaveLength(1);
+    expect(refused.lines[0]).toMatch(/^4 migrations are pending .*MIGRATIONS=off.*`admin migrate`/);
+
+    const before = await run('cli.js', { DATABASE_URL: databaseUrl }, ['migrate', '--status']);
+    expect([before.code, before.lines]).toEqual([
+      0,
+      [
+        '[ ] pending InitialSchema1795897522357',
+        '[ ] pending CredentialLifecycle1795898488202',
+        '[ ] pending CustomerContact1796195593009',
+        '[ ] pending KeyScopes1796200000000',
+      ],
+    ]);
+    const migrated = await run('cli.js', { DATABASE_URL: databaseUrl }, ['migrate']);
+    expect(migrated.code).toBe(0);
+    expect(migrated.lines).toEqual([
+      'database: running 4 pending migrations',
+      'database: ran migration InitialSchema1795897522357',
+      'database: ran migration CredentialLifecycle1795898488202',
+      'database: ran migration CustomerContact1796195593009',
+      'database: ran migration KeyScopes1796200000000',
+    ]);
+    const after = await run('cli.js', { DATABASE_URL: databaseUrl }, ['migrate', '--status']);
+    expect(after.lines.every((line) => line.startsWith('[X] ran'))).toBe(true);
+    await expect(run('cli.js', { DATABASE_URL: databaseUrl }, ['migrate'])).resolves.toMatchObject({
+      code: 0,
+      lines: ['No migrations are pending.'],
+    });
+
+    const service = await ServiceProcess.start({ DATABASE_URL: databaseUrl, MIGRATIONS: 'off' });
+    await service.stop();
+  }, 180_000);
+});
