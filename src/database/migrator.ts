@@ -48,6 +48,8 @@ function displayUrl(database: DatabaseConfig): string {
   return database.type === 'mariadb' ? url.toString().replace(/^mysql:/, 'mariadb:') : url.toString();
 }
 
+const firstLine = (error: unknown) => String((error as Error).message ?? error).split('\n')[0];
+
 /** The fault in the words of what to fix, and whether waiting may heal it. */
 function describe(error: unknown, database: DatabaseConfig): { cause: string; transient: boolean } {
   const e = error as { code?: string; message?: string; errors?: unknown[] };
@@ -66,9 +68,8 @@ function describe(error: unknown, database: DatabaseConfig): { cause: string; tr
     ER_BAD_DB_ERROR: `unknown database ${url?.pathname.slice(1)} (create it first, see README)`,
     SQLITE_CANTOPEN: 'cannot open the SQLite file (does its folder exist and may this user write it?)',
   };
-  const message = String(e.message ?? error).split('\n')[0];
   return {
-    cause: `${causes[code] ?? message}${code ? ` (${code})` : ''}`,
+    cause: `${causes[code] ?? firstLine(error)}${code ? ` (${code})` : ''}`,
     transient: TRANSIENT.has(code),
   };
 }
@@ -156,8 +157,7 @@ async function runPending(
     const up = migration.up.bind(migration);
     migration.up = (queryRunner) =>
       up(queryRunner).catch((error: unknown) => {
-        const cause = String((error as Error).message ?? error).split('\n')[0];
-        throw new DatabaseStartError(`migration ${nameOf(migration)} failed: ${cause}`);
+        throw new DatabaseStartError(`migration ${nameOf(migration)} failed: ${firstLine(error)}`);
       });
   }
   const ran = await executor.executePendingMigrations();
@@ -238,11 +238,15 @@ export async function prepareDatabase(config: AppConfig): Promise<void> {
   try {
     await migrateForStart(config, pino({ level: config.logLevel }));
   } catch (error) {
-    if (!(error instanceof DatabaseStartError)) throw error;
-    const message = error.message.startsWith('migration ')
-      ? `${error.message} (DATABASE_URL=${displayUrl(config.database)})`
-      : error.message;
-    console.error(message);
+    console.error(startFailure(error, config.database));
     process.exit(1);
   }
+}
+
+/** One line: what failed and why, naming DATABASE_URL; a fault the steps do not name (a link lost mid-run) too. */
+function startFailure(error: unknown, database: DatabaseConfig): string {
+  if (error instanceof DatabaseStartError && error.message.includes('DATABASE_URL=')) return error.message;
+  const what =
+    error instanceof DatabaseStartError ? error.message : `cannot prepare the database: ${firstLine(error)}`;
+  return `${what} (DATABASE_URL=${displayUrl(database)})`;
 }
