@@ -9,7 +9,6 @@ import { TEST_ENV } from './support/env.js';
 import { until } from './support/instances.js';
 import { ServiceProcess } from './support/service.js';
 
-const ROUNDS = 6;
 const MIGRATIONS = 4;
 const quiet = { info: () => undefined, warn: () => undefined };
 
@@ -41,6 +40,9 @@ describe.each(DATABASES)('migrations under faults on $name', (database: TestData
   const fresh = async (label: string) =>
     database.name === 'sqlite' ? `sqlite:${join(folder, `${files++}.sqlite`)}` : database.prepare(label);
 
+  // SQLite rolls a cut migration back: fewer rounds there, the partial runs are MySQL's.
+  const rounds = database.name === 'sqlite' ? 3 : 6;
+
   it('starts with the whole schema after a kill -9 at any moment of the first start', async () => {
     // How long migrating takes here, from the service's own log times.
     const first = await ServiceProcess.start({ DATABASE_URL: await fresh('migration_kills') });
@@ -48,7 +50,7 @@ describe.each(DATABASES)('migrations under faults on $name', (database: TestData
     await first.stop();
     expect(window).toBeGreaterThanOrEqual(0);
 
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       const databaseUrl = await fresh('migration_kills');
       const killed = await ServiceProcess.launch({ DATABASE_URL: databaseUrl });
       await until('the migrations to start', async () => loggedAt(killed, RUNNING) !== undefined, 30_000);
