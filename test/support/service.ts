@@ -63,7 +63,7 @@ export class ServiceProcess {
 
   static async start(env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
     const service = await ServiceProcess.launch(env);
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 600; i++) {
       const up = await fetch(`${service.url}/health`).then(
         (res) => res.ok,
         () => false,
