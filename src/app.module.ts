@@ -26,7 +26,9 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ClockModule,
         LoggingModule.forRoot(config),
-        TypeOrmModule.forRoot(typeOrmOptions(config.database)),
+        // The migrator has opened the database already (migrator.ts): a failure now is not one that
+        // ten more tries over 30 s would heal.
+        TypeOrmModule.forRoot({ ...typeOrmOptions(config.database), toRetry: () => false }),
         AuthModule,
         CustomersModule,
         AccessKeysModule,

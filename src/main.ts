@@ -18,6 +18,7 @@ const { configureApp, createAdapter } = await import('./app.setup.js');
 const { ConfigError, loadConfig } = await import('./config/app-config.js');
 const { Draining } = await import('./health/draining.js');
 const { listenFailure, probeListen } = await import('./listen.js');
+const { prepareDatabase } = await import('./database/migrator.js');
 
 /** A shutdown that has not finished by then is cut short (orchestrators kill soon after anyway). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -34,6 +35,7 @@ async function bootstrap(): Promise<void> {
   await probeListen(host, port).catch((error: NodeJS.ErrnoException) =>
     exit(listenFailure(error, host, port)),
   );
+  await prepareDatabase(config);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     createAdapter(config.trustProxy),

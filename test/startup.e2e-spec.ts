@@ -20,7 +20,7 @@ describe('starting the built service', () => {
     await once(taken, 'listening');
     const { port } = taken.address() as net.AddressInfo;
     try {
-      service = await ServiceProcess.spawn({ HOST: '127.0.0.1', ADMIN_PASSWORD: '' }, port);
+      service = await ServiceProcess.launch({ HOST: '127.0.0.1', ADMIN_PASSWORD: '' }, port);
       expect(await service.exitCode(20_000)).toBe(1);
       expect(printed(service)).toEqual([
         `PORT ${port} is already in use on 127.0.0.1: stop what listens there, or set PORT to a free port`,
@@ -32,7 +32,7 @@ describe('starting the built service', () => {
   });
 
   it('with a HOST that is not this machine, says so in one line naming HOST', async () => {
-    service = await ServiceProcess.spawn({ HOST: '192.0.2.1' });
+    service = await ServiceProcess.launch({ HOST: '192.0.2.1' });
     expect(await service.exitCode(20_000)).toBe(1);
     expect(printed(service)).toHaveLength(1);
     expect(printed(service)[0]).toMatch(/^HOST 192\.0\.2\.1 is not an address of this machine: set HOST/);

@@ -55,6 +55,10 @@ export class EnvironmentVariables {
   })
   DATABASE_URL = 'sqlite:data/voipbin.sqlite';
 
+  /** `auto`: pending migrations run at start; `off`: start refuses while any is pending (run `admin migrate`). */
+  @IsIn(['auto', 'off'], { message: 'MIGRATIONS must be auto or off' })
+  MIGRATIONS = 'auto';
+
   @IsOptional()
   @IsString()
   JWT_SECRET?: string;
@@ -193,6 +197,8 @@ export class AppConfig {
   readonly database: DatabaseConfig;
   /** Beside the SQLite file, else ./data: the development secret, the first super admin's password in production. */
   readonly dataFolder: string;
+  /** Whether start-up runs pending migrations (`auto`) or refuses to start while any is pending. */
+  readonly migrations: 'auto' | 'off';
   readonly jwt: JwtConfig;
   readonly admin: { username: string; password?: string };
   readonly cookieSecure: boolean;
@@ -299,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicUrl,
     database,
     dataFolder: folder,
+    migrations: vars.MIGRATIONS as 'auto' | 'off',
     jwt: {
       ...(es256 ?? hs256Keys(vars.JWT_SECRET ?? developmentSecret(folder))),
       expiresIn: vars.JWT_EXPIRES_IN,

@@ -16,7 +16,10 @@ export class DatabaseLogger implements TypeOrmLogger {
     this.logger.warn(`slow query (${time} ms): ${query}`);
   }
 
-  logSchemaBuild(): void {}
+  /** What the TypeORM CLI prints (`migration:show`'s list); the service itself builds no schema. */
+  logSchemaBuild(message: string): void {
+    this.logger.log(message);
+  }
 
   logMigration(message: string): void {
     this.logger.log(message);

@@ -21,7 +21,7 @@ import { Sessions1796400000000 } from './migrations/1796400000000-Sessions.js';
 const QUERY_TIMEOUT_MS = 5000;
 
 const ENTITIES = [Customer, AccessKey, Session];
-const MIGRATIONS = [
+export const MIGRATIONS = [
   InitialSchema1795897522357,
   CredentialLifecycle1795898488202,
   CustomerContact1796195593009,
@@ -40,7 +40,9 @@ export function typeOrmOptions(
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    // The migrator runs them before the app starts (migrator.ts), except on an in-memory database,
+    // which only the app's own connection can see.
+    migrationsRun: database.type === 'sqlite' && database.path === ':memory:',
     synchronize: false,
     logger: new DatabaseLogger(),
   } as const;

@@ -8,6 +8,7 @@ import { AppModule } from '../../src/app.module.js';
 import { configureApp, createAdapter } from '../../src/app.setup.js';
 import { Clock } from '../../src/common/clock.js';
 import { AppConfig, loadConfig } from '../../src/config/app-config.js';
+import { migrateForStart } from '../../src/database/migrator.js';
 import { TEST_ENV, TEST_JWT_SECRET, TEST_PUBLIC_URL } from './env.js';
 import { Relay } from './relay.js';
 
@@ -34,7 +35,7 @@ export class FakeClock extends Clock {
   }
 }
 
-/** Boots the real AppModule, as main.ts does, on the given database. */
+/** Migrates the database and boots the real AppModule, as main.ts does. */
 export async function startApp(
   databaseUrl: string,
   env: NodeJS.ProcessEnv = {},
@@ -47,6 +48,7 @@ export async function startApp(
     LOG_LEVEL: 'silent',
     ...env,
   });
+  await migrateForStart(config, { info: () => undefined, warn: () => undefined });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] })
     .overrideProvider(Clock)
     .useValue(clock)

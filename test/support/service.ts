@@ -56,14 +56,14 @@ export class ServiceProcess {
     this.exited = once(this.child, 'exit').then(([code]) => code as number | null);
   }
 
-  /** The process, started but not waited for (a start that is to fail). */
-  static async spawn(env: NodeJS.ProcessEnv = {}, port?: number): Promise<ServiceProcess> {
+  /** The process, without waiting for it to come up (or fail). */
+  static async launch(env: NodeJS.ProcessEnv = {}, port?: number): Promise<ServiceProcess> {
     return new ServiceProcess(port ?? (await freePort()), mkdtempSync(join(tmpdir(), 'voipbin-')), env);
   }
 
   static async start(env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    const service = await ServiceProcess.spawn(env);
-    for (let i = 0; i < 200; i++) {
+    const service = await ServiceProcess.launch(env);
+    for (let i = 0; i < 600; i++) {
       const up = await fetch(`${service.url}/health`).then(
         (res) => res.ok,
         () => false,

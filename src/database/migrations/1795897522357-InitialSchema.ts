@@ -6,6 +6,7 @@ import {
   type QueryRunner,
   type TableColumnOptions,
 } from 'typeorm';
+import { ensureTable } from '../idempotent-steps.js';
 
 /** Column types that differ by driver, as TypeORM maps the entities' own types. */
 export function uuid(queryRunner: QueryRunner, name: string): TableColumnOptions {
@@ -30,7 +31,8 @@ export class InitialSchema1795897522357 implements MigrationInterface {
   name = 'InitialSchema1795897522357';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
+    await ensureTable(
+      queryRunner,
       new Table({
         name: 'customers',
         columns: [
@@ -55,7 +57,8 @@ export class InitialSchema1795897522357 implements MigrationInterface {
       }),
     );
 
-    await queryRunner.createTable(
+    await ensureTable(
+      queryRunner,
       new Table({
         name: 'access_keys',
         columns: [
@@ -97,7 +100,7 @@ export class InitialSchema1795897522357 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('access_keys');
-    await queryRunner.dropTable('customers');
+    await queryRunner.dropTable('access_keys', true);
+    await queryRunner.dropTable('customers', true);
   }
 }

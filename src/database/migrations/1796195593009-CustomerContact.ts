@@ -1,4 +1,5 @@
 import { TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { dropColumnsIfPresent, ensureColumns } from '../idempotent-steps.js';
 
 const text = (name: string, length: number) =>
   new TableColumn({ name, type: 'varchar', length: String(length), default: "''" });
@@ -12,26 +13,19 @@ const columns = () => [
   text('webhook_uri', 1023),
 ];
 
-/**
- * VoIPBIN's contact and webhook fields of a customer. MySQL commits each ALTER TABLE at once, so a
- * run cut short leaves some columns added and the migration unrecorded: each column is added only
- * if missing, and the next run finishes the job. One addColumns call, so that SQLite (which
- * rebuilds the table to add columns) rebuilds it once.
- */
+/** VoIPBIN's contact and webhook fields of a customer. */
 export class CustomerContact1796195593009 implements MigrationInterface {
   name = 'CustomerContact1796195593009';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const table = await queryRunner.getTable('customers');
-    const missing = columns().filter((column) => !table?.findColumnByName(column.name));
-    if (missing.length > 0) await queryRunner.addColumns('customers', missing);
+    await ensureColumns(queryRunner, 'customers', columns());
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const table = await queryRunner.getTable('customers');
-    const present = columns()
-      .map((column) => column.name)
-      .filter((name) => table?.findColumnByName(name));
-    if (present.length > 0) await queryRunner.dropColumns('customers', present);
+    await dropColumnsIfPresent(
+      queryRunner,
+      'customers',
+      columns().map((column) => column.name),
+    );
   }
 }
