@@ -17,7 +17,7 @@ const CHANGE = /^\s*(CREATE|ALTER|DROP|INSERT|RENAME)\b/i;
 async function schema(dataSource: DataSource) {
   const runner = dataSource.createQueryRunner();
   try {
-    const tables = await runner.getTables(['customers', 'access_keys']);
+    const tables = await runner.getTables(dataSource.entityMetadatas.map((entity) => entity.tableName));
     const recorded = (await dataSource.query('SELECT name FROM migrations')) as { name: string }[];
     return {
       tables: Object.fromEntries(

@@ -83,7 +83,8 @@ describe('the admin command as the image has it (dist, package.json and node_mod
       cpSync(join(root, 'dist'), join(image, 'dist'), { recursive: true });
       symlinkSync(join(root, 'node_modules'), join(image, 'node_modules'));
       const run = spawnSync('npm', ['run', '-s', 'admin'], { cwd: image, encoding: 'utf8' });
-      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^usage: npm run admin -- /)]);
+      expect(run.stderr).toMatch(/^usage: npm run admin -- /);
+      expect(run.stderr).not.toMatch(/find:|src/);
       expect(run.status).toBe(2);
     } finally {
       rmSync(image, { recursive: true, force: true });
