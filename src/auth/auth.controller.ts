@@ -1,6 +1,8 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Origin } from '../audit/audit-event.js';
+import { RequestOrigin } from '../audit/origin.decorator.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DATABASE_UNAVAILABLE } from '../common/error-envelope.js';
@@ -41,10 +43,14 @@ export class AuthController {
   async login(
     @Body() dto: LoginDto,
     @Req() req: FastifyRequest,
+    @RequestOrigin() origin: Origin,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginResponseDto> {
-    const result = await this.throttle.attempt(dto.username, req.ip, () =>
-      this.auth.login(dto.username, dto.password),
+    const result = await this.throttle.attempt(
+      dto.username,
+      req.ip,
+      () => this.auth.login(dto.username, dto.password, origin),
+      () => this.auth.recordThrottled(dto.username, origin),
     );
     void reply.header('cache-control', 'no-store');
     if (sentAsOtherType(req)) return result;

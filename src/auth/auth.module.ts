@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AccessKeysModule } from '../accesskeys/accesskeys.module.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { CustomersModule } from '../customers/customers.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RedisModule } from '../redis/redis.module.js';
@@ -18,7 +19,15 @@ import { RouteScopes } from './route-scopes.js';
 import { ScopesController } from './scopes.controller.js';
 
 @Module({
-  imports: [DiscoveryModule, PassportModule, CustomersModule, AccessKeysModule, MetricsModule, RedisModule],
+  imports: [
+    DiscoveryModule,
+    PassportModule,
+    CustomersModule,
+    AccessKeysModule,
+    AuditModule,
+    MetricsModule,
+    RedisModule,
+  ],
   controllers: [AuthController, JwksController, ScopesController],
   providers: [
     JwtTokens,

@@ -9,6 +9,8 @@ export interface Principal {
   /** What the caller may do: a customer's rights, or a key's scopes within its customer's rights. */
   rights: Rights;
   accessKeyId?: string;
+  /** The first characters of the key's secret that was presented (as `token_prefix` shows them). */
+  accessKeyPrefix?: string;
   /**
    * The key's secret of before a roll, in its grace period: it may read and make ordinary calls,
    * but not manage keys (routes marked `@CurrentSecretOnly()`), or it could roll the key again and

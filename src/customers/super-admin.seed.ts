@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { NO_ORIGIN } from '../audit/audit-event.js';
 import { ApiError } from '../common/api-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { Permission } from './customer.entity.js';
@@ -22,13 +23,16 @@ export class SuperAdminSeed implements OnApplicationBootstrap {
     const { username } = this.config.admin;
     const password = this.config.admin.password ?? generatePassword();
     try {
-      await this.customers.create({
-        username,
-        password,
-        name: 'Administrator',
-        detail: 'created at first start',
-        permission: Permission.ProjectSuperAdmin | Permission.CustomerAdmin,
-      });
+      await this.customers.create(
+        {
+          username,
+          password,
+          name: 'Administrator',
+          detail: 'created at first start',
+          permission: Permission.ProjectSuperAdmin | Permission.CustomerAdmin,
+        },
+        { actor: { customerId: null, via: 'system' }, origin: NO_ORIGIN },
+      );
     } catch (error) {
       // Another instance starting on the same database created it first.
       if (error instanceof ApiError && error.reason === 'USERNAME_TAKEN') return;

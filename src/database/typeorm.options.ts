@@ -10,6 +10,7 @@ import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSc
 import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-CredentialLifecycle.js';
 import { CustomerContact1796195593009 } from './migrations/1796195593009-CustomerContact.js';
 import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js';
+import { AuditEvents1796300000000 } from './migrations/1796300000000-AuditEvents.js';
 
 /**
  * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
@@ -24,6 +25,7 @@ const MIGRATIONS = [
   CredentialLifecycle1795898488202,
   CustomerContact1796195593009,
   KeyScopes1796200000000,
+  AuditEvents1796300000000,
 ];
 
 /**

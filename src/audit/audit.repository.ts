@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Clock } from '../common/clock.js';
+import { sqlDatetime } from '../common/sql-time.js';
+import { transaction } from '../database/transaction.js';
+import {
+  canonicalJson,
+  chainHash,
+  USER_AGENT_LENGTH,
+  type AuditEvent,
+  type AuditRecord,
+} from './audit-event.js';
+
+const INSERT_EVENT = `INSERT INTO audit_events (id, customer_id, sequence, tm_create, actor_customer_id,
+    actor_via, actor_key_id, actor_key_prefix, action, target, client_ip, user_agent, request_id, data, hash)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+interface HeadRow {
+  sequence: number | string;
+  hash: string;
+}
+
+/**
+ * The audit log's SQL. Events are only ever appended, each to its customer's hash chain, inside the
+ * transaction of the change it records (`append`), so that an event exists exactly when its change
+ * does.
+ */
+@Injectable()
+export class AuditRepository {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Appends events, in order, within the caller's transaction. Appending locks the chain's head row
+   * (`audit_chains`) until that transaction ends: two writers on one chain take turns, so it never
+   * forks, and writers on different customers' chains never wait for each other. On MySQL/MariaDB
+   * the transaction must be READ COMMITTED: under REPEATABLE READ, two first writers of a chain
+   * would each take a gap lock where its head goes, and each wait for the other's to insert it.
+   */
+  async append(m: EntityManager, ...records: AuditRecord[]): Promise<void> {
+    for (const record of records) {
+      const head = await this.lockHead(m, record.customerId);
+      const partial: Omit<AuditEvent, 'hash'> = {
+        id: randomUUID(),
+        customerId: record.customerId,
+        sequence: head.sequence + 1,
+        tmCreate: this.clock.now(),
+        actor: record.actor,
+        action: record.action,
+        target: record.target,
+        origin: { ...record.origin, userAgent: record.origin.userAgent.slice(0, USER_AGENT_LENGTH) },
+        data: canonicalJson(record.data ?? {}),
+      };
+      const hash = chainHash(head.hash, partial);
+      await m.query(INSERT_EVENT, [
+        partial.id,
+        partial.customerId,
+        partial.sequence,
+        sqlDatetime(partial.tmCreate),
+        partial.actor.customerId,
+        partial.actor.via,
+        partial.actor.keyId ?? null,
+        partial.actor.keyPrefix ?? null,
+        partial.action,
+        partial.target,
+        partial.origin.ip,
+        partial.origin.userAgent,
+        partial.origin.requestId,
+        partial.data,
+        hash,
+      ]);
+      await m.query('UPDATE audit_chains SET sequence = ?, hash = ? WHERE customer_id = ?', [
+        partial.sequence,
+        hash,
+        partial.customerId,
+      ]);
+    }
+  }
+
+  /** Appends events in a transaction of their own: for events that record no other change (logins). */
+  async record(...records: AuditRecord[]): Promise<void> {
+    await transaction(this.dataSource, (m) => this.append(m, ...records), 'READ COMMITTED');
+  }
+
+  /**
+   * The chain's last sequence and hash (0 and '' for a new chain), its head row locked. A chain's
+   * first writer makes the head; on MySQL/MariaDB with an upsert, which takes the row's exclusive
+   * lock whether it inserts it or finds it: a plain insert that finds the row takes a shared lock,
+   * and two writers holding one each and then asking for the exclusive lock would deadlock.
+   */
+  private async lockHead(m: EntityManager, customerId: string): Promise<{ sequence: number; hash: string }> {
+    // SQLite runs one write at a time (database/transaction.ts), and has no FOR UPDATE.
+    const sqlite = this.dataSource.options.type === 'better-sqlite3';
+    const select = `SELECT sequence, hash FROM audit_chains WHERE customer_id = ?${sqlite ? '' : ' FOR UPDATE'}`;
+    let rows: HeadRow[] = await m.query(select, [customerId]);
+    if (rows[0] === undefined) {
+      const make = "INSERT INTO audit_chains (customer_id, sequence, hash) VALUES (?, 0, '')";
+      await m.query(sqlite ? make : `${make} ON DUPLICATE KEY UPDATE sequence = sequence`, [customerId]);
+      rows = await m.query(select, [customerId]);
+    }
+    return { sequence: Number(rows[0].sequence), hash: rows[0].hash };
+  }
+}
