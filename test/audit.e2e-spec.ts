@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { UNKNOWN_CUSTOMER } from '../src/audit/audit-event.js';
+import { chainHash, UNKNOWN_CUSTOMER } from '../src/audit/audit-event.js';
 import { AuditRepository } from '../src/audit/audit.repository.js';
 import { AuditEvents1796300000000 } from '../src/database/migrations/1796300000000-AuditEvents.js';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
@@ -257,6 +257,170 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
       const events = await auditEvents(t.ds, alice.id);
       expect(events).toHaveLength(40);
       expect(chainHolds(events)).toBe(true);
+    });
+  });
+
+  describe('read and verified', () => {
+    let t: TestApp;
+    let alice: Customer;
+    let root: Customer;
+    let key: { id: string; token: string };
+
+    beforeAll(async () => {
+      t = await startApp(await database.prepare('audit_read'));
+    });
+    afterAll(() => t.close());
+    beforeEach(async () => {
+      await truncate(t.ds);
+      alice = await insertCustomer(t.ds, { username: 'alice' });
+      root = await insertCustomer(t.ds, { username: 'root', permission: SUPER });
+      const jwt = jwtOf(alice);
+      key = (
+        await request(t.http)
+          .post('/v1.0/accesskeys')
+          .set('authorization', jwt)
+          .send({ name: 'a' })
+          .expect(200)
+      ).body as { id: string; token: string };
+      await request(t.http)
+        .put(`/v1.0/accesskeys/${key.id}`)
+        .set('authorization', `Bearer ${key.token}`)
+        .send({ name: 'b' })
+        .expect(200);
+      await request(t.http)
+        .put('/v1.0/customer')
+        .set('authorization', jwt)
+        .send({ name: 'Alice' })
+        .expect(200);
+    });
+
+    const list = (auth: string, query = '') =>
+      request(t.http).get(`/v1.0/audit${query}`).set('authorization', auth);
+    const actions = (body: unknown) => (body as { result: { action: string }[] }).result.map((e) => e.action);
+
+    it('lists the caller’s customer’s events newest first, as stored', async () => {
+      const res = await list(jwtOf(alice)).expect(200);
+      expect(actions(res.body)).toEqual(['customer.updated', 'accesskey.updated', 'accesskey.created']);
+      const [latest] = (res.body as { result: Record<string, unknown>[] }).result;
+      expect(latest).toEqual({
+        id: expect.any(String),
+        customer_id: alice.id,
+        sequence: 3,
+        tm_create: expect.stringMatching(/Z$/),
+        actor: { customer_id: alice.id, via: 'jwt' },
+        action: 'customer.updated',
+        target: `customer:${alice.id}`,
+        client_ip: expect.any(String),
+        user_agent: expect.any(String),
+        request_id: expect.any(String),
+        data: { fields: ['name'] },
+        hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      // Reading writes nothing.
+      expect(await auditEvents(t.ds, alice.id)).toHaveLength(3);
+    });
+
+    it('filters by action, actor, target and time, and pages by cursor', async () => {
+      const jwt = jwtOf(alice);
+      expect(actions((await list(jwt, '?action=accesskey.created').expect(200)).body)).toEqual([
+        'accesskey.created',
+      ]);
+      expect(actions((await list(jwt, `?actor=${key.id}`).expect(200)).body)).toEqual(['accesskey.updated']);
+      expect(actions((await list(jwt, `?target=accesskey:${key.id}`).expect(200)).body)).toEqual([
+        'accesskey.updated',
+        'accesskey.created',
+      ]);
+      const events = await auditEvents(t.ds, alice.id);
+      const second = events[1].tmCreate.toISOString();
+      expect(actions((await list(jwt, `?since=${second}`).expect(200)).body)).toHaveLength(
+        events.filter((e) => e.tmCreate >= events[1].tmCreate).length,
+      );
+      expect(
+        actions((await list(jwt, `?until=${events[0].tmCreate.toISOString()}`).expect(200)).body),
+      ).toEqual([]);
+      const first = (await list(jwt, '?page_size=2').expect(200)).body as {
+        result: unknown[];
+        next_page_token: string;
+      };
+      expect(first.result).toHaveLength(2);
+      const next = await list(jwt, `?page_size=2&page_token=${first.next_page_token}`).expect(200);
+      expect(actions(next.body)).toEqual(['accesskey.created']);
+    });
+
+    it('refuses what the caller may not read, and bad filters', async () => {
+      await request(t.http).get('/v1.0/audit').expect(401);
+      const manager = await insertCustomer(t.ds, {
+        username: 'manager',
+        permission: Permission.CustomerManager,
+      });
+      await list(jwtOf(manager)).expect(403);
+      const narrow = (
+        await request(t.http)
+          .post('/v1.0/accesskeys')
+          .set('authorization', jwtOf(alice))
+          .send({ scopes: ['accesskeys:read'] })
+          .expect(200)
+      ).body as { token: string };
+      await list(`Bearer ${narrow.token}`).expect(403);
+      await list(`Bearer ${key.token}`).expect(200);
+      const other = await list(jwtOf(alice), `?customer_id=${root.id}`).expect(403);
+      expect((other.body as { error: { status: string } }).error.status).toBe('PERMISSION_DENIED');
+      await request(t.http)
+        .get(`/v1.0/audit/verify?customer_id=${root.id}`)
+        .set('authorization', jwtOf(alice))
+        .expect(403);
+      for (const query of [
+        '?action=accesskey.stolen',
+        '?actor=nobody',
+        '?since=yesterday',
+        '?customer_id=x',
+      ]) {
+        const res = await list(jwtOf(alice), query).expect(400);
+        expect((res.body as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
+      }
+    });
+
+    it('lets a super admin read and verify any customer’s log', async () => {
+      const res = await list(jwtOf(root), `?customer_id=${alice.id}`).expect(200);
+      expect(actions(res.body)).toHaveLength(3);
+      expect((await list(jwtOf(root)).expect(200)).body).toEqual({ result: [], next_page_token: '' });
+      const verified = await request(t.http)
+        .get(`/v1.0/audit/verify?customer_id=${alice.id}`)
+        .set('authorization', jwtOf(root))
+        .expect(200);
+      expect(verified.body).toEqual({ valid: true, events: 3 });
+    });
+
+    const verify = async () =>
+      (await request(t.http).get('/v1.0/audit/verify').set('authorization', jwtOf(alice)).expect(200))
+        .body as unknown;
+
+    it('proves an unedited chain, and names the first sequence of an edited one', async () => {
+      await expect(verify()).resolves.toEqual({ valid: true, events: 3 });
+      await t.ds.query(
+        `UPDATE audit_events SET data = '{"fields":["detail"]}' WHERE customer_id = ? AND sequence = 2`,
+        [alice.id],
+      );
+      await expect(verify()).resolves.toEqual({ valid: false, events: 3, sequence: 2 });
+    });
+
+    it('names an edited event even when its own hash was made to match', async () => {
+      const [, second] = await auditEvents(t.ds, alice.id);
+      await t.ds.query('UPDATE audit_events SET client_ip = ? WHERE id = ?', ['198.51.100.1', second.id]);
+      const edited = { ...second, origin: { ...second.origin, ip: '198.51.100.1' } };
+      const [first] = await auditEvents(t.ds, alice.id);
+      await t.ds.query('UPDATE audit_events SET hash = ? WHERE id = ?', [
+        chainHash(first.hash, edited),
+        second.id,
+      ]);
+      await expect(verify()).resolves.toEqual({ valid: false, events: 3, sequence: 3 });
+    });
+
+    it('names a missing event, the last one included', async () => {
+      await t.ds.query('DELETE FROM audit_events WHERE customer_id = ? AND sequence = 3', [alice.id]);
+      await expect(verify()).resolves.toEqual({ valid: false, events: 3, sequence: 3 });
+      await t.ds.query('DELETE FROM audit_events WHERE customer_id = ? AND sequence = 1', [alice.id]);
+      await expect(verify()).resolves.toEqual({ valid: false, events: 3, sequence: 1 });
     });
   });
 

@@ -2,19 +2,22 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../common/principal.js';
 
 /** Every action the audit log records. */
-export type AuditAction =
-  | 'login.succeeded'
-  | 'login.failed'
-  | 'login.throttled'
-  | 'accesskey.created'
-  | 'accesskey.updated'
-  | 'accesskey.rolled'
-  | 'accesskey.deleted'
-  | 'customer.created'
-  | 'customer.updated'
-  | 'customer.deleted'
-  | 'password.changed'
-  | 'password.reset';
+export const AUDIT_ACTIONS = [
+  'login.succeeded',
+  'login.failed',
+  'login.throttled',
+  'accesskey.created',
+  'accesskey.updated',
+  'accesskey.rolled',
+  'accesskey.deleted',
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'password.changed',
+  'password.reset',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /**
  * Who did it: a customer by a login JWT or an access key (its id and the prefix of the secret it

@@ -3,12 +3,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.js';
-import { sqlDatetime } from '../common/sql-time.js';
+import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
+import { fromSqlDatetime, sqlDatetime } from '../common/sql-time.js';
 import { transaction } from '../database/transaction.js';
 import {
   canonicalJson,
   chainHash,
   USER_AGENT_LENGTH,
+  type Actor,
   type AuditEvent,
   type AuditRecord,
 } from './audit-event.js';
@@ -17,8 +19,46 @@ const INSERT_EVENT = `INSERT INTO audit_events (id, customer_id, sequence, tm_cr
     actor_via, actor_key_id, actor_key_prefix, action, target, client_ip, user_agent, request_id, data, hash)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+const EVENTS = `SELECT id, customer_id, sequence, tm_create, actor_customer_id, actor_via, actor_key_id,
+    actor_key_prefix, action, target, client_ip, user_agent, request_id, data, hash
+  FROM audit_events WHERE customer_id = ?`;
+
 interface HeadRow {
   sequence: number | string;
+  hash: string;
+}
+
+interface EventRow {
+  id: string;
+  customer_id: string;
+  sequence: number | string;
+  tm_create: Date | string;
+  actor_customer_id: string | null;
+  actor_via: Actor['via'];
+  actor_key_id: string | null;
+  actor_key_prefix: string | null;
+  action: string;
+  target: string;
+  client_ip: string;
+  user_agent: string;
+  request_id: string;
+  data: string;
+  hash: string;
+}
+
+/** What a list of events may be narrowed to. */
+export interface AuditFilter {
+  action?: string;
+  /** A customer id or an access key id. */
+  actor?: string;
+  target?: string;
+  since?: Date;
+  until?: Date;
+}
+
+/** A chain's last sequence and hash. */
+export interface ChainHead {
+  sequence: number;
   hash: string;
 }
 
@@ -86,6 +126,42 @@ export class AuditRepository {
     await transaction(this.dataSource, (m) => this.append(m, ...records), 'READ COMMITTED');
   }
 
+  /** A customer's events, newest first, as `filter` narrows them. */
+  async list(customerId: string, filter: AuditFilter, page: PageRequest): Promise<Page<AuditEvent>> {
+    let select = EVENTS;
+    const parameters: unknown[] = [customerId];
+    const where = (clause: string, ...values: unknown[]) => {
+      select += ` AND ${clause}`;
+      parameters.push(...values);
+    };
+    if (filter.action !== undefined) where('action = ?', filter.action);
+    if (filter.actor !== undefined)
+      where('(actor_customer_id = ? OR actor_key_id = ?)', filter.actor, filter.actor);
+    if (filter.target !== undefined) where('target = ?', filter.target);
+    if (filter.since !== undefined) where('tm_create >= ?', sqlDatetime(filter.since));
+    if (filter.until !== undefined) where('tm_create < ?', sqlDatetime(filter.until));
+    const rows: EventRow[] = await this.dataSource.query(...newestFirst(select, parameters, page));
+    return pageOf(rows.map(fromEventRow));
+  }
+
+  /** The chain's head as recorded, null for a customer with no events. */
+  async head(customerId: string): Promise<ChainHead | null> {
+    const rows: HeadRow[] = await this.dataSource.query(
+      'SELECT sequence, hash FROM audit_chains WHERE customer_id = ?',
+      [customerId],
+    );
+    return rows[0] === undefined ? null : { sequence: Number(rows[0].sequence), hash: rows[0].hash };
+  }
+
+  /** Up to `limit` events of a chain after `sequence`, up to `last`, in chain order. */
+  async chain(customerId: string, sequence: number, last: number, limit: number): Promise<AuditEvent[]> {
+    const rows: EventRow[] = await this.dataSource.query(
+      `${EVENTS} AND sequence > ? AND sequence <= ? ORDER BY sequence LIMIT ?`,
+      [customerId, sequence, last, limit],
+    );
+    return rows.map(fromEventRow);
+  }
+
   /**
    * The chain's last sequence and hash (0 and '' for a new chain), its head row locked. A chain's
    * first writer makes the head; on MySQL/MariaDB with an upsert, which takes the row's exclusive
@@ -104,4 +180,24 @@ export class AuditRepository {
     }
     return { sequence: Number(rows[0].sequence), hash: rows[0].hash };
   }
+}
+
+function fromEventRow(row: EventRow): AuditEvent {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    sequence: Number(row.sequence),
+    tmCreate: fromSqlDatetime(row.tm_create),
+    actor: {
+      customerId: row.actor_customer_id,
+      via: row.actor_via,
+      ...(row.actor_key_id !== null && { keyId: row.actor_key_id }),
+      ...(row.actor_key_prefix !== null && { keyPrefix: row.actor_key_prefix }),
+    },
+    action: row.action,
+    target: row.target,
+    origin: { ip: row.client_ip, userAgent: row.user_agent, requestId: row.request_id },
+    data: row.data,
+    hash: row.hash,
+  };
 }
