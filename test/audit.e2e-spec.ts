@@ -7,6 +7,7 @@ import { AuditEvents1796300000000 } from '../src/database/migrations/17963000000
 import { Customer, Permission } from '../src/customers/customer.entity.js';
 import { hashAccessKeyToken } from '../src/accesskeys/access-key-token.js';
 import { login, signJwt, startApp, type TestApp } from './support/app.js';
+import { METRICS_TOKEN } from './support/env.js';
 import { auditEvents, auditText, chainHolds } from './support/audit.js';
 import { DATABASES } from './support/databases.js';
 import { insertCustomer, PASSWORD, truncate } from './support/factories.js';
@@ -219,6 +220,34 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
       await request(t.http).get('/v1.0/accesskeys').set('authorization', `Bearer ${token}`).expect(200);
       expect((await auditEvents(t.ds, alice.id)).map((e) => e.action)).toEqual(['accesskey.created']);
       expect(await t.ds.query('SELECT id FROM audit_events')).toHaveLength(1);
+    });
+
+    it('counts the events written, by action', async () => {
+      const count = async (action: string) => {
+        const text = (
+          await request(t.http).get('/metrics').set('authorization', `Bearer ${METRICS_TOKEN}`).expect(200)
+        ).text;
+        return Number(
+          new RegExp(`^audit_events_total\\{action="${action.replace('.', '\\.')}"\\} (\\d+)$`, 'm').exec(
+            text,
+          )?.[1] ?? 0,
+        );
+      };
+      const [created, failed] = [await count('accesskey.created'), await count('login.failed')];
+      await request(t.http).post('/v1.0/accesskeys').set('authorization', jwtOf(alice)).send({}).expect(200);
+      await request(t.http).post('/v1.0/accesskeys').set('authorization', jwtOf(alice)).send({}).expect(200);
+      await request(t.http)
+        .post('/auth/login')
+        .send({ username: 'alice', password: 'wrong-password-1' })
+        .expect(401);
+      await request(t.http)
+        .put(`/v1.0/accesskeys/${randomUUID()}`)
+        .set('authorization', jwtOf(alice))
+        .send({ name: 'x' })
+        .expect(404);
+      expect(await count('accesskey.created')).toBe(created + 2);
+      expect(await count('login.failed')).toBe(failed + 1);
+      expect(await count('accesskey.updated')).toBe(0);
     });
 
     it('never forks a chain under concurrent writers, a new chain included', async () => {

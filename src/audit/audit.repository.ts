@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type {
+  DataSource,
+  EntityManager,
+  EntitySubscriberInterface,
+  QueryRunner,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+} from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { fromSqlDatetime, sqlDatetime } from '../common/sql-time.js';
 import { transaction } from '../database/transaction.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import {
   canonicalJson,
   chainHash,
@@ -68,11 +76,24 @@ export interface ChainHead {
  * does.
  */
 @Injectable()
-export class AuditRepository {
+export class AuditRepository implements EntitySubscriberInterface {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
-  ) {}
+    private readonly metrics: MetricsService,
+  ) {
+    // Told of every transaction's end, to count the events it appended once they are committed.
+    dataSource.subscribers.push(this);
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    const actions = pendingActions(event.queryRunner);
+    if (actions.length > 0) this.metrics.recordAuditEvents(actions.splice(0));
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent): void {
+    pendingActions(event.queryRunner).length = 0;
+  }
 
   /**
    * Appends events, in order, within the caller's transaction. Appending locks the chain's head row
@@ -113,6 +134,7 @@ export class AuditRepository {
         partial.data,
         hash,
       ]);
+      if (m.queryRunner) pendingActions(m.queryRunner).push(partial.action);
       await m.query('UPDATE audit_chains SET sequence = ?, hash = ? WHERE customer_id = ?', [
         partial.sequence,
         hash,
@@ -180,6 +202,11 @@ export class AuditRepository {
     }
     return { sequence: Number(rows[0].sequence), hash: rows[0].hash };
   }
+}
+
+/** The actions of the events appended in the query runner's open transaction. */
+function pendingActions(queryRunner: QueryRunner): string[] {
+  return ((queryRunner.data as { auditActions?: string[] }).auditActions ??= []);
 }
 
 function fromEventRow(row: EventRow): AuditEvent {
