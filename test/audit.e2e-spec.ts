@@ -2,11 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { chainHash, UNKNOWN_CUSTOMER } from '../src/audit/audit-event.js';
+import { AuditRetention } from '../src/audit/audit-retention.js';
 import { AuditRepository } from '../src/audit/audit.repository.js';
 import { AuditEvents1796300000000 } from '../src/database/migrations/1796300000000-AuditEvents.js';
 import { Customer, Permission } from '../src/customers/customer.entity.js';
 import { hashAccessKeyToken } from '../src/accesskeys/access-key-token.js';
-import { login, signJwt, startApp, type TestApp } from './support/app.js';
+import { FakeClock, login, signJwt, startApp, type TestApp } from './support/app.js';
 import { METRICS_TOKEN } from './support/env.js';
 import { auditEvents, auditText, chainHolds } from './support/audit.js';
 import { DATABASES } from './support/databases.js';
@@ -233,7 +234,11 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
           )?.[1] ?? 0,
         );
       };
-      const [created, failed] = [await count('accesskey.created'), await count('login.failed')];
+      const [created, failed, updated] = [
+        await count('accesskey.created'),
+        await count('login.failed'),
+        await count('accesskey.updated'),
+      ];
       await request(t.http).post('/v1.0/accesskeys').set('authorization', jwtOf(alice)).send({}).expect(200);
       await request(t.http).post('/v1.0/accesskeys').set('authorization', jwtOf(alice)).send({}).expect(200);
       await request(t.http)
@@ -247,7 +252,7 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
         .expect(404);
       expect(await count('accesskey.created')).toBe(created + 2);
       expect(await count('login.failed')).toBe(failed + 1);
-      expect(await count('accesskey.updated')).toBe(0);
+      expect(await count('accesskey.updated')).toBe(updated);
     });
 
     it('never forks a chain under concurrent writers, a new chain included', async () => {
@@ -450,6 +455,77 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
       await expect(verify()).resolves.toEqual({ valid: false, events: 3, sequence: 3 });
       await t.ds.query('DELETE FROM audit_events WHERE customer_id = ? AND sequence = 1', [alice.id]);
       await expect(verify()).resolves.toEqual({ valid: false, events: 3, sequence: 1 });
+    });
+  });
+
+  describe('pruned after AUDIT_RETENTION_DAYS', () => {
+    let t: TestApp;
+    const clock = new FakeClock();
+    let alice: Customer;
+
+    beforeAll(async () => {
+      t = await startApp(await database.prepare('audit_prune'), {}, clock);
+    });
+    afterAll(() => t.close());
+    beforeEach(async () => {
+      await truncate(t.ds);
+      alice = await insertCustomer(t.ds, { username: 'alice' });
+    });
+
+    const append = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, () =>
+          t.app.get(AuditRepository).record({
+            customerId: alice.id,
+            action: 'login.failed',
+            target: `customer:${alice.id}`,
+            actor: { customerId: null, via: 'password' },
+            origin: { ip: '192.0.2.1', userAgent: '', requestId: '' },
+          }),
+        ),
+      );
+    const prune = () => t.app.get(AuditRetention).prune();
+    const verify = async () =>
+      (await request(t.http).get('/v1.0/audit/verify').set('authorization', jwtOf(alice)).expect(200))
+        .body as unknown;
+
+    it('deletes events past the retention, and verification goes on from the signed checkpoint', async () => {
+      await append(3);
+      clock.advance(399 * 86400);
+      await expect(prune()).resolves.toBe(0);
+      clock.advance(2 * 86400);
+      await append(2);
+      await expect(prune()).resolves.toBe(3);
+      expect((await auditEvents(t.ds, alice.id)).map((e) => e.sequence)).toEqual([4, 5]);
+      await expect(verify()).resolves.toEqual({ valid: true, events: 5, pruned_through: 3 });
+      const listed = await request(t.http).get('/v1.0/audit').set('authorization', jwtOf(alice)).expect(200);
+      expect((listed.body as { result: unknown[] }).result).toHaveLength(2);
+      await append(1);
+      await expect(verify()).resolves.toEqual({ valid: true, events: 6, pruned_through: 3 });
+      clock.advance(401 * 86400);
+      await expect(prune()).resolves.toBe(3);
+      await expect(verify()).resolves.toEqual({ valid: true, events: 6, pruned_through: 6 });
+      await append(1);
+      await expect(verify()).resolves.toEqual({ valid: true, events: 7, pruned_through: 6 });
+    });
+
+    it('names the checkpoint when it was edited, and the first event after it when that was', async () => {
+      await append(3);
+      clock.advance(401 * 86400);
+      await append(2);
+      await prune();
+      const [checkpoint] = (await t.ds.query('SELECT hash, signature FROM audit_checkpoints')) as {
+        hash: string;
+        signature: string;
+      }[];
+      await t.ds.query('UPDATE audit_checkpoints SET hash = ?', ['0'.repeat(64)]);
+      await expect(verify()).resolves.toEqual({ valid: false, events: 5, sequence: 3 });
+      await t.ds.query('UPDATE audit_checkpoints SET hash = ?, signature = ?', [checkpoint.hash, 'forged']);
+      await expect(verify()).resolves.toEqual({ valid: false, events: 5, sequence: 3 });
+      await t.ds.query('UPDATE audit_checkpoints SET signature = ?', [checkpoint.signature]);
+      await expect(verify()).resolves.toEqual({ valid: true, events: 5, pruned_through: 3 });
+      await t.ds.query("UPDATE audit_events SET target = 'customer:someone-else' WHERE sequence = 4");
+      await expect(verify()).resolves.toEqual({ valid: false, events: 5, sequence: 4, pruned_through: 3 });
     });
   });
 

@@ -14,6 +14,7 @@ import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagi
 import { fromSqlDatetime, sqlDatetime } from '../common/sql-time.js';
 import { transaction } from '../database/transaction.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import type { Checkpoint } from './checkpoint-signature.js';
 import {
   canonicalJson,
   chainHash,
@@ -30,6 +31,13 @@ const INSERT_EVENT = `INSERT INTO audit_events (id, customer_id, sequence, tm_cr
 const EVENTS = `SELECT id, customer_id, sequence, tm_create, actor_customer_id, actor_via, actor_key_id,
     actor_key_prefix, action, target, client_ip, user_agent, request_id, data, hash
   FROM audit_events WHERE customer_id = ?`;
+
+interface CheckpointRow {
+  sequence: number | string;
+  hash: string;
+  tm_create: Date | string;
+  signature: string;
+}
 
 interface HeadRow {
   sequence: number | string;
@@ -184,13 +192,85 @@ export class AuditRepository implements EntitySubscriberInterface {
     return rows.map(fromEventRow);
   }
 
+  /** The chain's signed checkpoint, null for a chain never pruned. */
+  async checkpoint(customerId: string): Promise<{ checkpoint: Checkpoint; signature: string } | null> {
+    const rows: CheckpointRow[] = await this.dataSource.query(
+      'SELECT sequence, hash, tm_create, signature FROM audit_checkpoints WHERE customer_id = ?',
+      [customerId],
+    );
+    const row = rows[0];
+    if (row === undefined) return null;
+    const checkpoint = {
+      customerId,
+      sequence: Number(row.sequence),
+      hash: row.hash,
+      tmCreate: fromSqlDatetime(row.tm_create),
+    };
+    return { checkpoint, signature: row.signature };
+  }
+
+  /** The chains that have events from before `before`. */
+  async chainsWithEventsBefore(before: Date): Promise<string[]> {
+    const rows: { customer_id: string }[] = await this.dataSource.query(
+      'SELECT DISTINCT customer_id FROM audit_events WHERE tm_create < ?',
+      [sqlDatetime(before)],
+    );
+    return rows.map((row) => row.customer_id);
+  }
+
+  /**
+   * Deletes a chain's events from before `before`, and in the same transaction records the last of
+   * them as the chain's checkpoint, with `sign`'s signature; the chain's head is locked meanwhile,
+   * so that pruning and appending take turns. The number of events deleted.
+   */
+  prune(customerId: string, before: Date, sign: (checkpoint: Checkpoint) => string): Promise<number> {
+    return transaction(
+      this.dataSource,
+      async (m) => {
+        await this.lockHead(m, customerId);
+        const last: { sequence: number | string; hash: string }[] = await m.query(
+          'SELECT sequence, hash FROM audit_events WHERE customer_id = ? AND tm_create < ? ORDER BY sequence DESC LIMIT 1',
+          [customerId, sqlDatetime(before)],
+        );
+        if (last[0] === undefined) return 0;
+        const checkpoint: Checkpoint = {
+          customerId,
+          sequence: Number(last[0].sequence),
+          hash: last[0].hash,
+          tmCreate: this.clock.now(),
+        };
+        const counted: { n: number | string }[] = await m.query(
+          'SELECT COUNT(*) AS n FROM audit_events WHERE customer_id = ? AND sequence <= ?',
+          [customerId, checkpoint.sequence],
+        );
+        await m.query('DELETE FROM audit_events WHERE customer_id = ? AND sequence <= ?', [
+          customerId,
+          checkpoint.sequence,
+        ]);
+        await m.query('DELETE FROM audit_checkpoints WHERE customer_id = ?', [customerId]);
+        await m.query(
+          'INSERT INTO audit_checkpoints (customer_id, sequence, hash, tm_create, signature) VALUES (?, ?, ?, ?, ?)',
+          [
+            customerId,
+            checkpoint.sequence,
+            checkpoint.hash,
+            sqlDatetime(checkpoint.tmCreate),
+            sign(checkpoint),
+          ],
+        );
+        return Number(counted[0].n);
+      },
+      'READ COMMITTED',
+    );
+  }
+
   /**
    * The chain's last sequence and hash (0 and '' for a new chain), its head row locked. A chain's
    * first writer makes the head; on MySQL/MariaDB with an upsert, which takes the row's exclusive
    * lock whether it inserts it or finds it: a plain insert that finds the row takes a shared lock,
    * and two writers holding one each and then asking for the exclusive lock would deadlock.
    */
-  private async lockHead(m: EntityManager, customerId: string): Promise<{ sequence: number; hash: string }> {
+  private async lockHead(m: EntityManager, customerId: string): Promise<ChainHead> {
     // SQLite runs one write at a time (database/transaction.ts), and has no FOR UPDATE.
     const sqlite = this.dataSource.options.type === 'better-sqlite3';
     const select = `SELECT sequence, hash FROM audit_chains WHERE customer_id = ?${sqlite ? '' : ' FOR UPDATE'}`;

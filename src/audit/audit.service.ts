@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error.js';
 import { pageRequest } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
+import { AppConfig } from '../config/app-config.js';
 import { chainHash, type AuditEvent } from './audit-event.js';
 import { AuditRepository } from './audit.repository.js';
+import { checkpointSigned } from './checkpoint-signature.js';
 import type { AuditEventDto, AuditPageDto, AuditVerificationDto } from './dto/audit-event.dto.js';
 import type { AuditQueryDto } from './dto/audit-query.dto.js';
 
@@ -35,7 +37,10 @@ function toAuditEventDto(event: AuditEvent): AuditEventDto {
 /** Reading a customer's audit log, and proving it unedited. */
 @Injectable()
 export class AuditService {
-  constructor(private readonly audit: AuditRepository) {}
+  constructor(
+    private readonly audit: AuditRepository,
+    private readonly config: AppConfig,
+  ) {}
 
   /** Events newest first, as the query narrows them. */
   async list(caller: Principal, query: AuditQueryDto): Promise<AuditPageDto> {
@@ -54,9 +59,10 @@ export class AuditService {
   }
 
   /**
-   * Walks the chain from its first event: each must have the next sequence and the hash of the one
-   * before and itself, and the last must be the chain's recorded head (so that events removed from
-   * the end show too). The first sequence that fails is the answer.
+   * Walks the chain from its first event, or from its signed checkpoint once pruned: each must have
+   * the next sequence and the hash of the one before and itself, and the last must be the chain's
+   * recorded head (so that events removed from the end show too). The first sequence that fails is
+   * the answer (the checkpoint's own, when its signature does not hold).
    */
   async verify(caller: Principal, customerId?: string): Promise<AuditVerificationDto> {
     const chain = this.chainOf(caller, customerId);
@@ -64,20 +70,32 @@ export class AuditService {
     if (head === null) return { valid: true, events: 0 };
     let previous = '';
     let sequence = 0;
+    const pruned = await this.audit.checkpoint(chain);
+    if (pruned !== null) {
+      const { checkpoint, signature } = pruned;
+      if (!checkpointSigned(this.config.jwt, checkpoint, signature)) {
+        return { valid: false, events: head.sequence, sequence: checkpoint.sequence };
+      }
+      previous = checkpoint.hash;
+      sequence = checkpoint.sequence;
+    }
+    const since = pruned === null ? {} : { pruned_through: sequence };
     for (;;) {
       const events = await this.audit.chain(chain, sequence, head.sequence, VERIFY_BATCH);
       for (const event of events) {
         if (event.sequence !== sequence + 1 || event.hash !== chainHash(previous, event)) {
-          return { valid: false, events: head.sequence, sequence: sequence + 1 };
+          return { valid: false, events: head.sequence, sequence: sequence + 1, ...since };
         }
         previous = event.hash;
         sequence = event.sequence;
       }
       if (events.length < VERIFY_BATCH) break;
     }
-    if (sequence !== head.sequence) return { valid: false, events: head.sequence, sequence: sequence + 1 };
-    if (previous !== head.hash) return { valid: false, events: head.sequence, sequence };
-    return { valid: true, events: head.sequence };
+    if (sequence !== head.sequence) {
+      return { valid: false, events: head.sequence, sequence: sequence + 1, ...since };
+    }
+    if (previous !== head.hash) return { valid: false, events: head.sequence, sequence, ...since };
+    return { valid: true, events: head.sequence, ...since };
   }
 
   /** The caller's own customer's chain, or another's for a super admin (`customers:read`). */

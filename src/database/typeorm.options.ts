@@ -11,6 +11,7 @@ import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-Cre
 import { CustomerContact1796195593009 } from './migrations/1796195593009-CustomerContact.js';
 import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js';
 import { AuditEvents1796300000000 } from './migrations/1796300000000-AuditEvents.js';
+import { AuditCheckpoints1796300000001 } from './migrations/1796300000001-AuditCheckpoints.js';
 
 /**
  * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
@@ -26,6 +27,7 @@ const MIGRATIONS = [
   CustomerContact1796195593009,
   KeyScopes1796200000000,
   AuditEvents1796300000000,
+  AuditCheckpoints1796300000001,
 ];
 
 /**

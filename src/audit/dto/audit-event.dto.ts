@@ -73,4 +73,10 @@ export class AuditVerificationDto {
     description: 'When not valid: the first sequence that does not match (or is missing).',
   })
   sequence?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Events up to this sequence were pruned (AUDIT_RETENTION_DAYS): the signed checkpoint vouches for them.',
+  })
+  pruned_through?: number;
 }
