@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessKeysModule } from './accesskeys/accesskeys.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { ClockModule } from './common/clock.js';
@@ -33,6 +34,7 @@ export class AppModule {
         CustomersModule,
         AccessKeysModule,
         SessionsModule,
+        AuditModule,
         HealthModule,
         MetricsModule,
       ],

@@ -230,6 +230,20 @@ const ROUTES: Route[] = [
     badId: { path: `/v1.0/customers/${NOT_A_UUID}` },
   },
   {
+    method: 'get',
+    path: '/v1.0/audit',
+    allowed: ADMINS,
+    target: async () => ({ path: '/v1.0/audit' }),
+    badBody: async () => ({ path: '/v1.0/audit?action=accesskey.stolen' }),
+  },
+  {
+    method: 'get',
+    path: '/v1.0/audit/verify',
+    allowed: ADMINS,
+    target: async () => ({ path: '/v1.0/audit/verify' }),
+    badBody: async () => ({ path: '/v1.0/audit/verify?customer_id=x' }),
+  },
+  {
     method: 'post',
     path: '/auth/introspect',
     allowed: SUPER_ADMINS,

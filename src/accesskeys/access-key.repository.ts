@@ -4,6 +4,8 @@ import { IsNull, Repository, type QueryDeepPartialEntity } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
+import type { AuditRecord } from '../audit/audit-event.js';
+import { AuditRepository } from '../audit/audit.repository.js';
 import { transaction } from '../database/transaction.js';
 import { Revocations } from '../redis/revocations.js';
 import { AccessKey } from './access-key.entity.js';
@@ -89,6 +91,7 @@ export class AccessKeyRepository {
   constructor(
     @InjectRepository(AccessKey) private readonly keys: Repository<AccessKey>,
     private readonly revocations: Revocations,
+    private readonly audit: AuditRepository,
   ) {
     this.cache = revocations.cache(CACHED_KEYS, (revoked, cache) => {
       if (revoked.kind === 'key') cache.deleteWhere((key) => key.id === revoked.id);
@@ -114,31 +117,39 @@ export class AccessKeyRepository {
     return this.keys.findOneBy({ id, customerId, tmDelete: IsNull() });
   }
 
-  async insert(key: AccessKey): Promise<void> {
-    // A copy: on MariaDB TypeORM merges what INSERT ... RETURNING read back into the object it is
-    // given, raw, past the JSON columns' transformer, and the caller answers from `key`.
-    await transaction(this.keys.manager.dataSource, (m) => m.insert(AccessKey, m.create(AccessKey, key)));
+  /** Inserts a key and the event that records it. */
+  async insert(key: AccessKey, event: AuditRecord): Promise<void> {
+    await transaction(
+      this.keys.manager.dataSource,
+      async (m) => {
+        // A copy: on MariaDB TypeORM merges what INSERT ... RETURNING read back into the object it
+        // is given, raw, past the JSON columns' transformer, and the caller answers from `key`.
+        await m.insert(AccessKey, m.create(AccessKey, key));
+        await this.audit.append(m, event);
+      },
+      'READ COMMITTED',
+    );
   }
 
-  /** The key as this change left it; null when the customer has no live key with this id. */
-  update(customerId: string, id: string, changes: KeyChanges): Promise<ShownKey | null> {
-    return this.change(customerId, id, changes);
+  /**
+   * The key as this change left it; null when the customer has no live key with this id. Each
+   * write here appends `event` with its change, and only when it changed a key.
+   */
+  update(customerId: string, id: string, changes: KeyChanges, event: AuditRecord): Promise<ShownKey | null> {
+    return this.change(customerId, id, changes, event);
   }
 
   /** Soft delete: the key as deleted; null when the customer has no live key with this id. */
-  async softDelete(customerId: string, id: string, at: Date): Promise<ShownKey | null> {
-    const deleted = await this.change(customerId, id, { tmDelete: at, tmUpdate: at });
+  async softDelete(customerId: string, id: string, at: Date, event: AuditRecord): Promise<ShownKey | null> {
+    const deleted = await this.change(customerId, id, { tmDelete: at, tmUpdate: at }, event);
     if (deleted !== null) await this.revocations.publish({ kind: 'key', id });
     return deleted;
   }
 
   /** Ends the grace period of the secret a roll replaced, at once; false when no live key has this id. */
-  async endGrace(customerId: string, id: string, at: Date): Promise<boolean> {
-    const ended = await this.change(customerId, id, {
-      previousTokenHash: null,
-      tmPreviousExpire: null,
-      tmUpdate: at,
-    });
+  async endGrace(customerId: string, id: string, at: Date, event: AuditRecord): Promise<boolean> {
+    const changes = { previousTokenHash: null, tmPreviousExpire: null, tmUpdate: at };
+    const ended = await this.change(customerId, id, changes, event);
     if (ended !== null) await this.revocations.publish({ kind: 'key', id });
     return ended !== null;
   }
@@ -148,15 +159,25 @@ export class AccessKeyRepository {
    * `tmPreviousExpire` (or dies now when that is null). The key as rolled; null when the customer
    * has no live key with this id.
    */
-  async roll(customerId: string, id: string, secret: NewSecret): Promise<ShownKey | null> {
-    const rolled = await this.change(customerId, id, {
-      // First: MySQL assigns left to right, so a later `token_hash` would already be the new one.
-      previousTokenHash: secret.tmPreviousExpire === null ? null : () => 'token_hash',
-      tmPreviousExpire: secret.tmPreviousExpire,
-      tokenHash: secret.tokenHash,
-      tokenPrefix: secret.tokenPrefix,
-      tmUpdate: secret.tmUpdate,
-    });
+  async roll(
+    customerId: string,
+    id: string,
+    secret: NewSecret,
+    event: AuditRecord,
+  ): Promise<ShownKey | null> {
+    const rolled = await this.change(
+      customerId,
+      id,
+      {
+        // First: MySQL assigns left to right, so a later `token_hash` would already be the new one.
+        previousTokenHash: secret.tmPreviousExpire === null ? null : () => 'token_hash',
+        tmPreviousExpire: secret.tmPreviousExpire,
+        tokenHash: secret.tokenHash,
+        tokenPrefix: secret.tokenPrefix,
+        tmUpdate: secret.tmUpdate,
+      },
+      event,
+    );
     if (rolled !== null) await this.revocations.publish({ kind: 'key', id });
     return rolled;
   }
@@ -179,11 +200,18 @@ export class AccessKeyRepository {
     customerId: string,
     id: string,
     changes: QueryDeepPartialEntity<AccessKey>,
+    event: AuditRecord,
   ): Promise<ShownKey | null> {
-    return transaction(this.keys.manager.dataSource, async (m) => {
-      const { affected } = await m.update(AccessKey, { id, customerId, tmDelete: IsNull() }, changes);
-      return affected ? m.findOneByOrFail(AccessKey, { id, customerId }) : null;
-    });
+    return transaction(
+      this.keys.manager.dataSource,
+      async (m) => {
+        const { affected } = await m.update(AccessKey, { id, customerId, tmDelete: IsNull() }, changes);
+        if (!affected) return null;
+        await this.audit.append(m, event);
+        return m.findOneByOrFail(AccessKey, { id, customerId });
+      },
+      'READ COMMITTED',
+    );
   }
 }
 

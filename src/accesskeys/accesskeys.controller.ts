@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { AuditContext } from '../audit/audit-event.js';
+import { AuditedBy } from '../audit/origin.decorator.js';
 import { Auth, CurrentPrincipal, CurrentSecretOnly } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { ApiError } from '../common/api-error.js';
@@ -28,8 +30,12 @@ export class AccessKeysController {
   @ApiOperation({ summary: 'Create an access key; its token is in this response only' })
   @ApiOkResponse({ type: AccessKeyDto, description: 'The new key, with its `token`.' })
   @ApiErrors(ApiError.invalidArgument([{ field: 'expire', message: 'expire must not be less than 86400' }]))
-  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateAccessKeyDto): Promise<AccessKeyDto> {
-    return this.accessKeys.create(principal, dto);
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @AuditedBy() by: AuditContext,
+    @Body() dto: CreateAccessKeyDto,
+  ): Promise<AccessKeyDto> {
+    return this.accessKeys.create(principal, dto, by);
   }
 
   @Get()
@@ -65,8 +71,9 @@ export class AccessKeysController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: UpdateAccessKeyDto,
+    @AuditedBy() by: AuditContext,
   ): Promise<AccessKeyDto> {
-    return this.accessKeys.update(principal, id, dto);
+    return this.accessKeys.update(principal, id, dto, by);
   }
 
   @Post(':id/roll')
@@ -87,8 +94,9 @@ export class AccessKeysController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: RollAccessKeyDto,
+    @AuditedBy() by: AuditContext,
   ): Promise<AccessKeyDto> {
-    return this.accessKeys.roll(principal, id, dto.grace ?? DEFAULT_GRACE);
+    return this.accessKeys.roll(principal, id, dto.grace ?? DEFAULT_GRACE, by);
   }
 
   @Delete(':id')
@@ -101,7 +109,8 @@ export class AccessKeysController {
   remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
+    @AuditedBy() by: AuditContext,
   ): Promise<AccessKeyDto> {
-    return this.accessKeys.remove(principal, id);
+    return this.accessKeys.remove(principal, id, by);
   }
 }

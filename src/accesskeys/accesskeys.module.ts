@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module.js';
 import { RedisModule } from '../redis/redis.module.js';
 import { AccessKey } from './access-key.entity.js';
 import { AccessKeyRepository } from './access-key.repository.js';
@@ -8,7 +9,7 @@ import { AccessKeysService } from './accesskeys.service.js';
 import { LastUsedRecorder } from './last-used.recorder.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AccessKey]), RedisModule],
+  imports: [TypeOrmModule.forFeature([AccessKey]), RedisModule, AuditModule],
   controllers: [AccessKeysController],
   providers: [AccessKeyRepository, AccessKeysService, LastUsedRecorder],
   exports: [AccessKeyRepository, LastUsedRecorder],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { AuditAction, AuditContext, AuditData, AuditRecord } from '../audit/audit-event.js';
 import { ApiError, type ErrorDetail } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { networkWithin, normalizeCidr } from '../common/networks.js';
@@ -37,6 +38,17 @@ function toAccessKeyDto(key: ShownKey, token?: string): AccessKeyDto {
   };
 }
 
+/** The event that records an action on one of the caller's keys. */
+function keyEvent(
+  caller: Principal,
+  by: AuditContext,
+  action: AuditAction,
+  id: string,
+  data: AuditData = {},
+): AuditRecord {
+  return { customerId: caller.customerId, action, target: `accesskey:${id}`, ...by, data };
+}
+
 /**
  * The rules of a customer's keys; every method acts for one caller, on its customer's keys only.
  * Keys only ever narrow: a caller makes keys that may do no more than itself (its scopes, and for a
@@ -49,7 +61,7 @@ export class AccessKeysService {
     private readonly clock: Clock,
   ) {}
 
-  async create(caller: Principal, dto: CreateAccessKeyDto): Promise<AccessKeyDto> {
+  async create(caller: Principal, dto: CreateAccessKeyDto, by: AuditContext): Promise<AccessKeyDto> {
     const now = this.clock.now();
     const limits = caller.key;
     const scopes = normalizeScopes(dto.scopes ?? limits?.scopes ?? DEFAULT_SCOPES);
@@ -84,7 +96,16 @@ export class AccessKeysService {
       scopes,
       allowedCidrs,
     };
-    await this.keys.insert(key);
+    await this.keys.insert(
+      key,
+      keyEvent(caller, by, 'accesskey.created', key.id, {
+        name: key.name,
+        token_prefix: key.tokenPrefix,
+        scopes: key.scopes,
+        allowed_cidrs: key.allowedCidrs,
+        tm_expire: key.tmExpire.toISOString(),
+      }),
+    );
     return toAccessKeyDto(key, token);
   }
 
@@ -101,20 +122,28 @@ export class AccessKeysService {
   }
 
   /** Answers the key as this change left it, whatever other writers do at the same time. */
-  async update(caller: Principal, id: string, dto: UpdateAccessKeyDto): Promise<AccessKeyDto> {
+  async update(
+    caller: Principal,
+    id: string,
+    dto: UpdateAccessKeyDto,
+    by: AuditContext,
+  ): Promise<AccessKeyDto> {
     await this.manageable(caller, id);
     const changes: KeyChanges = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
-    const updated = await this.keys.update(caller.customerId, id, changes);
+    const fields = (['name', 'detail'] as const).filter((field) => dto[field] !== undefined);
+    const event = keyEvent(caller, by, 'accesskey.updated', id, { fields });
+    const updated = await this.keys.update(caller.customerId, id, changes, event);
     if (updated === null) throw accessKeyNotFound();
     return toAccessKeyDto(updated);
   }
 
   /** Soft delete: the row stays, with `tm_delete` set; the key stops working at once. */
-  async remove(caller: Principal, id: string): Promise<AccessKeyDto> {
+  async remove(caller: Principal, id: string, by: AuditContext): Promise<AccessKeyDto> {
     await this.manageable(caller, id);
-    const deleted = await this.keys.softDelete(caller.customerId, id, this.clock.now());
+    const event = keyEvent(caller, by, 'accesskey.deleted', id);
+    const deleted = await this.keys.softDelete(caller.customerId, id, this.clock.now(), event);
     if (deleted === null) throw accessKeyNotFound();
     return toAccessKeyDto(deleted);
   }
@@ -124,16 +153,22 @@ export class AccessKeysService {
    * `grace` seconds, then dies; a secret from an earlier roll dies at once. A key deleted before
    * the roll is not found; one deleted after it was rolled (and answered as live).
    */
-  async roll(caller: Principal, id: string, grace: number): Promise<AccessKeyDto> {
+  async roll(caller: Principal, id: string, grace: number, by: AuditContext): Promise<AccessKeyDto> {
     await this.manageable(caller, id);
     const token = generateAccessKeyToken();
     const now = this.clock.now();
-    const rolled = await this.keys.roll(caller.customerId, id, {
-      tokenHash: hashAccessKeyToken(token),
-      tokenPrefix: token.slice(0, TOKEN_PREFIX_LENGTH),
-      tmPreviousExpire: grace > 0 ? new Date(now.getTime() + grace * 1000) : null,
-      tmUpdate: now,
-    });
+    const tokenPrefix = token.slice(0, TOKEN_PREFIX_LENGTH);
+    const rolled = await this.keys.roll(
+      caller.customerId,
+      id,
+      {
+        tokenHash: hashAccessKeyToken(token),
+        tokenPrefix,
+        tmPreviousExpire: grace > 0 ? new Date(now.getTime() + grace * 1000) : null,
+        tmUpdate: now,
+      },
+      keyEvent(caller, by, 'accesskey.rolled', id, { token_prefix: tokenPrefix, grace }),
+    );
     if (rolled === null) throw accessKeyNotFound();
     return toAccessKeyDto(rolled, token);
   }

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditContext, Origin } from '../audit/audit-event.js';
+import { AuditedBy, RequestOrigin } from '../audit/origin.decorator.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { DATABASE_UNAVAILABLE } from '../common/error-envelope.js';
@@ -8,7 +10,7 @@ import { AppConfig } from '../config/app-config.js';
 import { ANY_SCOPE, Auth, CurrentPrincipal, Public } from '../common/auth.decorators.js';
 import { Clock } from '../common/clock.js';
 import type { Principal } from '../common/principal.js';
-import { SessionRepository } from '../sessions/session.repository.js';
+import { SessionRepository, sessionsEnded } from '../sessions/session.repository.js';
 import { AuthService } from './auth.service.js';
 import { tooManyLoginAttempts } from './auth.errors.js';
 import { sentAsOtherType } from './login-body.js';
@@ -47,11 +49,14 @@ export class AuthController {
   async login(
     @Body() dto: LoginDto,
     @Req() req: FastifyRequest,
+    @RequestOrigin() origin: Origin,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginResponseDto> {
-    const client = { ip: req.ip, userAgent: req.headers['user-agent'] ?? '' };
-    const result = await this.throttle.attempt(dto.username, req.ip, () =>
-      this.auth.login(dto.username, dto.password, client),
+    const result = await this.throttle.attempt(
+      dto.username,
+      req.ip,
+      () => this.auth.login(dto.username, dto.password, origin),
+      () => this.auth.recordThrottled(dto.username, origin),
     );
     void reply.header('cache-control', 'no-store');
     if (sentAsOtherType(req)) return result;
@@ -92,10 +97,13 @@ export class AuthController {
   @ApiNoContentResponse()
   async logout(
     @CurrentPrincipal() principal: Principal,
+    @AuditedBy() by: AuditContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    if (principal.sessionId !== undefined) {
-      await this.sessions.end(principal.customerId, principal.sessionId, this.clock.now());
+    const { customerId, sessionId } = principal;
+    if (sessionId !== undefined) {
+      const event = sessionsEnded(customerId, sessionId, by, 'logout');
+      await this.sessions.end(customerId, sessionId, this.clock.now(), event);
     }
     void reply.clearCookie('token', { path: '/' });
   }

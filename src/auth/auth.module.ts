@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AccessKeysModule } from '../accesskeys/accesskeys.module.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { CustomersModule } from '../customers/customers.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RedisModule } from '../redis/redis.module.js';
@@ -26,6 +27,7 @@ import { ScopesController } from './scopes.controller.js';
     CustomersModule,
     AccessKeysModule,
     SessionsModule,
+    AuditModule,
     MetricsModule,
     RedisModule,
   ],

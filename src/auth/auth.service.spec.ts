@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { generateAccessKeyToken, hashAccessKeyToken } from '../accesskeys/access-key-token.js';
 import type { AccessKeyRepository, KeyCredential } from '../accesskeys/access-key.repository.js';
 import type { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
+import type { AuditRepository } from '../audit/audit.repository.js';
 import { Clock } from '../common/clock.js';
 import { loadConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
@@ -53,7 +54,15 @@ function authWith(
     },
     seen: () => undefined,
   } as unknown as SessionRepository;
-  const auth = new AuthService(customers, keys, recorder, liveSessions, new JwtTokens(config), new Clock());
+  const auth = new AuthService(
+    customers,
+    keys,
+    recorder,
+    liveSessions,
+    new JwtTokens(config),
+    new Clock(),
+    {} as AuditRepository,
+  );
   return { auth, asked };
 }
 
@@ -142,6 +151,7 @@ describe('AuthService.validateAccessKey', () => {
         via: 'accesskey',
         rights: expect.any(Rights),
         accessKeyId: key.credential.id,
+        accessKeyPrefix: key.token.slice(0, 11),
         key: {
           scopes: ['accesskeys:read', 'calls:write'],
           allowedCidrs: [],

@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { isWellFormedAccessKeyToken, hashAccessKeyToken } from '../accesskeys/access-key-token.js';
+import {
+  hashAccessKeyToken,
+  isWellFormedAccessKeyToken,
+  TOKEN_PREFIX_LENGTH,
+} from '../accesskeys/access-key-token.js';
 import { AccessKeyRepository, type KeyCredential } from '../accesskeys/access-key.repository.js';
 import { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
+import { UNKNOWN_CUSTOMER, type AuditData, type AuditRecord, type Origin } from '../audit/audit-event.js';
+import { AuditRepository } from '../audit/audit.repository.js';
 import { ApiError } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { inNetworks } from '../common/networks.js';
 import { Rights } from '../common/scopes.js';
+import type { Customer } from '../customers/customer.entity.js';
 import { CustomerRepository } from '../customers/customer.repository.js';
 import { USERNAME } from '../customers/dto/create-customer.dto.js';
 import { NO_PASSWORD, unknownUserHash, verifyPassword } from '../customers/password.js';
@@ -16,12 +23,6 @@ import type { Credential } from './credentials.js';
 import type { LoginResponseDto } from './dto/login.dto.js';
 import { JwtTokens, type VerifiedJwt } from './jwt-tokens.js';
 import type { AuthFailure, Principal } from '../common/principal.js';
-
-/** Where a login comes from, as its session records it. */
-export interface LoginClient {
-  ip: string;
-  userAgent: string;
-}
 
 /** What a session keeps of a User-Agent. */
 const USER_AGENT_LENGTH = 255;
@@ -43,6 +44,7 @@ export class AuthService implements OnModuleInit {
     private readonly sessions: SessionRepository,
     private readonly tokens: JwtTokens,
     private readonly clock: Clock,
+    private readonly audit: AuditRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -54,27 +56,48 @@ export class AuthService implements OnModuleInit {
    * a customer that has no password yet, still costs one argon2 verification, against a hash no
    * password matches. A login starts a session, which its token names.
    */
-  async login(username: string, password: string, client: LoginClient): Promise<LoginResponseDto> {
-    const canonical = username.toLowerCase();
-    const found = USERNAME.test(canonical)
-      ? await this.customers.findWithPasswordHash({ username: canonical })
-      : null;
+  async login(username: string, password: string, origin: Origin): Promise<LoginResponseDto> {
+    const found = await this.findByUsername(username);
     const customer = found?.passwordHash === NO_PASSWORD ? null : found;
     const valid = await verifyPassword(customer?.passwordHash ?? (await unknownUserHash()), password);
-    if (customer === null || !valid) throw ApiError.invalidCredentials();
+    if (customer === null || !valid) {
+      // An unknown username costs an event too (on the chain of unknown usernames), so that both
+      // failures still take about the same time.
+      const reason =
+        found === null ? 'unknown_username' : customer === null ? 'no_password' : 'wrong_password';
+      await this.audit.record(loginEvent(found, 'login.failed', origin, { reason }));
+      throw ApiError.invalidCredentials();
+    }
     const now = this.clock.now();
     const session = Object.assign(new Session(), {
       id: randomUUID(),
       customerId: customer.id,
-      clientIp: client.ip,
-      userAgent: client.userAgent.slice(0, USER_AGENT_LENGTH),
+      clientIp: origin.ip,
+      userAgent: origin.userAgent.slice(0, USER_AGENT_LENGTH),
       tmCreate: now,
       tmLastSeen: now,
       tmExpire: new Date(now.getTime() + this.tokens.lifetimeMs),
       tmEnd: null,
     });
-    await this.sessions.insert(session);
+    // The session and its event, in one transaction.
+    await this.sessions.insert(
+      session,
+      loginEvent(customer, 'login.succeeded', origin, { session: session.id }),
+    );
     return { username: customer.username, token: this.tokens.sign(customer, session) };
+  }
+
+  /** Records that logins for `username` from `origin` have begun to be refused for a while. */
+  async recordThrottled(username: string, origin: Origin): Promise<void> {
+    await this.audit.record(loginEvent(await this.findByUsername(username), 'login.throttled', origin));
+  }
+
+  /** The live customer a login names, with its password hash. */
+  private findByUsername(username: string): Promise<Customer | null> {
+    const canonical = username.toLowerCase();
+    return USERNAME.test(canonical)
+      ? this.customers.findWithPasswordHash({ username: canonical })
+      : Promise.resolve(null);
   }
 
   /** What a credential stands for, with every check authentication applies. */
@@ -137,6 +160,7 @@ export class AuthService implements OnModuleInit {
         via: 'accesskey',
         rights: Rights.of(key.scopes).intersect(Rights.forPermission(key.permission)),
         accessKeyId: key.id,
+        accessKeyPrefix: token.slice(0, TOKEN_PREFIX_LENGTH),
         ...(key.previous && { supersededSecret: true }),
         key: { scopes: key.scopes, allowedCidrs: key.allowedCidrs, expiresAt: until },
       },
@@ -144,6 +168,27 @@ export class AuthService implements OnModuleInit {
       exp: Math.floor(until.getTime() / 1000),
     };
   }
+}
+
+/**
+ * A login's event: on the customer's chain, or on the chain of unknown usernames (the username
+ * itself is never recorded: people type their password into it by mistake).
+ */
+function loginEvent(
+  customer: Customer | null,
+  action: 'login.succeeded' | 'login.failed' | 'login.throttled',
+  origin: Origin,
+  data: AuditData = {},
+): AuditRecord {
+  const succeeded = action === 'login.succeeded' && customer !== null;
+  return {
+    customerId: customer?.id ?? UNKNOWN_CUSTOMER,
+    action,
+    target: customer === null ? '' : `customer:${customer.id}`,
+    actor: { customerId: succeeded ? customer.id : null, via: 'password' },
+    origin,
+    data,
+  };
 }
 
 /** When the secret presented stops working: a secret of before a roll, when its grace ends. */

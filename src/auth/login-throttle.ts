@@ -130,9 +130,16 @@ export class LoginThrottle {
 
   /**
    * Runs `check` (a password check) for `username` from `ip` unless throttled (429 with a wait);
-   * the attempt stays counted only when `check` fails with INVALID_CREDENTIALS.
+   * the attempt stays counted only when `check` fails with INVALID_CREDENTIALS. `onThrottled` runs
+   * before the refusal that starts a wait, not before the standing refusals that follow it (which
+   * cost nothing but memory, however many a flood sends).
    */
-  async attempt<T>(username: string, ip: string, check: () => Promise<T>): Promise<T> {
+  async attempt<T>(
+    username: string,
+    ip: string,
+    check: () => Promise<T>,
+    onThrottled: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<T> {
     const canonical = username.toLowerCase();
     const keys: Record<Counter, string> = {
       pair: hashed(JSON.stringify([canonical, ip])),
@@ -155,6 +162,7 @@ export class LoginThrottle {
         const refused = counter === 'username' ? 'pair' : counter;
         this.refusals.set(`${refused}:${keys[refused]}`, until);
       }
+      await onThrottled();
       throw refusal(until - Date.now());
     }
     try {

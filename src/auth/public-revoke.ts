@@ -1,9 +1,10 @@
-import { Body, Controller, HttpCode, Injectable, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Injectable, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
 import { RateLimiterRedis, RateLimiterRes, type RateLimiterLike } from 'rate-limiter-flexible';
 import { hashAccessKeyToken, isWellFormedAccessKeyToken } from '../accesskeys/access-key-token.js';
 import { AccessKeyRepository } from '../accesskeys/access-key.repository.js';
+import type { AuditRecord, Origin } from '../audit/audit-event.js';
+import { RequestOrigin } from '../audit/origin.decorator.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { Public } from '../common/auth.decorators.js';
@@ -73,11 +74,11 @@ export class PublicRevocation {
           });
   }
 
-  async revoke(credentials: string[], clientIp: string): Promise<void> {
+  async revoke(credentials: string[], origin: Origin): Promise<void> {
     const jwt = credentials.findIndex((credential) => JWT.test(credential));
     if (jwt >= 0) throw jwtPresented(jwt);
     try {
-      await this.limiter.consume(clientIp);
+      await this.limiter.consume(origin.ip);
     } catch (error) {
       if (error instanceof RateLimiterRes) throw tooManyRevocations(Math.ceil(error.msBeforeNext / 1000));
       throw error;
@@ -87,8 +88,16 @@ export class PublicRevocation {
       if (!isWellFormedAccessKeyToken(token)) continue;
       const key = await this.keys.findCredential(hashAccessKeyToken(token));
       if (key === null) continue;
-      if (key.previous) await this.keys.endGrace(key.customerId, key.id, now);
-      else await this.keys.softDelete(key.customerId, key.id, now);
+      const event: AuditRecord = {
+        customerId: key.customerId,
+        action: 'accesskey.leaked',
+        target: `accesskey:${key.id}`,
+        actor: { customerId: null, via: 'anonymous' },
+        origin,
+        data: { source: 'public_revoke', secret: key.previous ? 'previous' : 'current' },
+      };
+      if (key.previous) await this.keys.endGrace(key.customerId, key.id, now, event);
+      else await this.keys.softDelete(key.customerId, key.id, now, event);
     }
   }
 }
@@ -109,7 +118,7 @@ export class PublicRevokeController {
   })
   @ApiAcceptedResponse({ description: 'Every live key presented is revoked.' })
   @ApiErrors(jwtPresented(0), tooManyRevocations(42))
-  async revoke(@Body() dto: RevokeCredentialsDto, @Req() req: FastifyRequest): Promise<void> {
-    await this.revocation.revoke(dto.credentials, req.ip);
+  async revoke(@Body() dto: RevokeCredentialsDto, @RequestOrigin() origin: Origin): Promise<void> {
+    await this.revocation.revoke(dto.credentials, origin);
   }
 }

@@ -11,6 +11,8 @@ export interface Principal {
   accessKeyId?: string;
   /** A login JWT's session (`sid`); absent for a key, and for a JWT signed before sessions existed. */
   sessionId?: string;
+  /** The first characters of the key's secret that was presented (as `token_prefix` shows them). */
+  accessKeyPrefix?: string;
   /**
    * The key's secret of before a roll, in its grace period: it may read and make ordinary calls,
    * but not manage keys (routes marked `@CurrentSecretOnly()`), or it could roll the key again and

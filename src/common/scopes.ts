@@ -5,13 +5,16 @@ import { VOIPBIN_RESOURCES } from './scope-catalogue.js';
 export type Level = 'read' | 'write';
 
 /** This service's own resources. */
-const SERVICE_RESOURCES = ['accesskeys', 'customer', 'customers', 'introspect'];
+const SERVICE_RESOURCES = ['accesskeys', 'audit', 'customer', 'customers', 'introspect'];
 
 /** Super-admin powers: never under the `*` wildcard, only in a scope that names them. */
 export const SUPER_ADMIN_RESOURCES: readonly string[] = ['customers', 'introspect'];
 
 /** Every resource a scope may name, sorted. */
 export const RESOURCES: readonly string[] = [...new Set([...SERVICE_RESOURCES, ...VOIPBIN_RESOURCES])].sort();
+
+/** A customer's resources that its admins reach and its managers do not. */
+const ADMIN_RESOURCES: readonly string[] = ['accesskeys', 'audit'];
 
 /** What `*` stands for: every resource of a customer's own. */
 const CUSTOMER_RESOURCES = RESOURCES.filter((resource) => !SUPER_ADMIN_RESOURCES.includes(resource));
@@ -52,13 +55,13 @@ export class Rights {
 
   /**
    * What a customer may do by its permission bits: everyone its own profile (`customer`); a
-   * customer manager every customer resource but its keys; a customer admin every customer
+   * customer manager every customer resource but its keys and its audit log; a customer admin every customer
    * resource; a project super admin that and the super-admin powers.
    */
   static forPermission(permission: number): Rights {
     const scopes = ['customer:write'];
     if (permission & Permission.CustomerManager) {
-      scopes.push(...CUSTOMER_RESOURCES.filter((r) => r !== 'accesskeys').map((r) => `${r}:write`));
+      scopes.push(...CUSTOMER_RESOURCES.filter((r) => !ADMIN_RESOURCES.includes(r)).map((r) => `${r}:write`));
     }
     if (permission & (Permission.CustomerAdmin | Permission.ProjectSuperAdmin)) scopes.push('*:write');
     if (permission & Permission.ProjectSuperAdmin)

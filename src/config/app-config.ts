@@ -147,6 +147,13 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** Days an audit event is kept; older ones are pruned, behind a signed checkpoint. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(36500)
+  AUDIT_RETENTION_DAYS = 400;
+
   /** After SIGTERM, how long open connections are still answered (each answer closing its own). */
   @Type(() => Number)
   @IsInt()
@@ -213,6 +220,8 @@ export class AppConfig {
   readonly authCacheTtlMs: number;
   /** Milliseconds of draining after SIGTERM before the server closes (0: close at once). */
   readonly shutdownDrainMs: number;
+  /** Days an audit event is kept before it is pruned. */
+  readonly auditRetentionDays: number;
   /** The bearer token /metrics answers; null: /metrics answers nobody. */
   readonly metricsToken: string | null;
   /** The origins whose pages may read answers: any (`*`), or these (lower case, as browsers send them). */
@@ -325,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     authCacheTtlMs:
       (vars.AUTH_CACHE_TTL ?? (vars.REDIS_URL === undefined ? 0 : DEFAULT_SHARED_CACHE_TTL)) * 1000,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
+    auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
     metricsToken: vars.METRICS_TOKEN ?? null,
     corsOrigins,
   });

@@ -5,6 +5,8 @@ import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagi
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
 import { isUniqueViolation } from '../common/database-errors.js';
+import type { AuditRecord } from '../audit/audit-event.js';
+import { AuditRepository } from '../audit/audit.repository.js';
 import { transaction } from '../database/transaction.js';
 import { Revocations } from '../redis/revocations.js';
 import { Customer } from './customer.entity.js';
@@ -82,6 +84,7 @@ export class CustomerRepository {
   constructor(
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
     private readonly revocations: Revocations,
+    private readonly audit: AuditRepository,
   ) {
     this.cache = revocations.cache(CACHED_CUSTOMERS, (revoked, cache) => {
       if (revoked.kind === 'customer') cache.delete(revoked.id);
@@ -108,10 +111,17 @@ export class CustomerRepository {
     return pageOf(rows.map(fromProfileRow));
   }
 
-  /** False when a live customer already has this username. */
-  async insert(customer: Customer): Promise<boolean> {
+  /** Inserts a customer and the event that records it; false when a live customer already has this username. */
+  async insert(customer: Customer, event: AuditRecord): Promise<boolean> {
     try {
-      await transaction(this.customers.manager.dataSource, (m) => m.insert(Customer, customer));
+      await transaction(
+        this.customers.manager.dataSource,
+        async (m) => {
+          await m.insert(Customer, customer);
+          await this.audit.append(m, event);
+        },
+        'READ COMMITTED',
+      );
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
@@ -123,16 +133,19 @@ export class CustomerRepository {
    * The customer as this change left it, or why nothing was written: no live customer has this id,
    * its password hash is no longer `ifPasswordHash` (changed meanwhile), or the change would remove
    * the last live super admin (a permission without the super-admin bit applies only while another
-   * remains).
+   * remains). Each write here appends its `events` with its change, and only when it changed the
+   * customer.
    */
   update(
     id: string,
     changes: CustomerChanges,
+    events: AuditRecord[],
     ifPasswordHash?: string,
     keepSession: string | null = null,
   ): Promise<WriteResult> {
     const password = changes.passwordHash !== undefined;
     return this.change(id, {
+      events,
       // A new password starts a new token generation: every earlier JWT is refused from now on,
       // but the session's that changed it.
       set: password ? { ...changes, tokenGeneration: () => 'token_generation + 1' } : changes,
@@ -143,9 +156,13 @@ export class CustomerRepository {
   }
 
   /** Soft delete: the customer as deleted, or why not; the last live super admin is never deleted. */
-  softDelete(id: string, at: Date): Promise<WriteResult> {
+  softDelete(id: string, at: Date, event: AuditRecord): Promise<WriteResult> {
     // `live: null` frees the username for a new customer (see the unique index).
-    return this.change(id, { set: { tmDelete: at, tmUpdate: at, live: null }, mayRemoveSuperAdmin: true });
+    return this.change(id, {
+      set: { tmDelete: at, tmUpdate: at, live: null },
+      mayRemoveSuperAdmin: true,
+      events: [event],
+    });
   }
 
   /** Whether the database holds any customer at all, deleted ones included. */
@@ -160,7 +177,8 @@ export class CustomerRepository {
    * other at the same moment must not both see the other one remain. SQLite runs one write at a
    * time. On MySQL/MariaDB the condition's subquery reads without waiting for a concurrent write, so
    * the live super admins are locked first: a second such write waits for the first to commit, then
-   * reads what it wrote (READ COMMITTED: each statement reads the latest commits).
+   * reads what it wrote (READ COMMITTED: each statement reads the latest commits, which appending to
+   * the audit log needs too).
    */
   private async change(
     id: string,
@@ -168,6 +186,7 @@ export class CustomerRepository {
       set: QueryDeepPartialEntity<Customer>;
       ifPasswordHash?: string;
       mayRemoveSuperAdmin: boolean;
+      events: AuditRecord[];
       endSessions?: { at: Date; keep: string | null };
     },
   ): Promise<WriteResult> {
@@ -189,9 +208,10 @@ export class CustomerRepository {
         const { affected } = await query.execute();
         if (!affected) return null;
         if (write.endSessions) await endSessions(m, id, write.endSessions);
+        await this.audit.append(m, ...write.events);
         return m.findOneByOrFail(Customer, { id });
       },
-      locks ? 'READ COMMITTED' : undefined,
+      'READ COMMITTED',
     );
     if (changed !== null) {
       await this.revocations.publish({ kind: 'customer', id });

@@ -1,5 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { AuditContext } from '../audit/audit-event.js';
+import { AuditedBy } from '../audit/origin.decorator.js';
 import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
 import type { Principal } from '../common/principal.js';
 import { ApiError } from '../common/api-error.js';
@@ -47,8 +49,12 @@ export class CustomerController {
   })
   @ApiOkResponse({ type: CustomerDto })
   @ApiErrors(BAD_NAME)
-  update(@CurrentPrincipal() principal: Principal, @Body() dto: UpdateProfileDto): Promise<CustomerDto> {
-    return this.customers.updateProfile(principal.customerId, dto);
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @AuditedBy() by: AuditContext,
+    @Body() dto: UpdateProfileDto,
+  ): Promise<CustomerDto> {
+    return this.customers.updateProfile(principal.customerId, dto, by);
   }
 
   @Put('password')
@@ -61,8 +67,9 @@ export class CustomerController {
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,
+    @AuditedBy() by: AuditContext,
   ): Promise<CustomerDto> {
-    return this.customers.changePassword(principal.customerId, dto, principal.sessionId ?? null);
+    return this.customers.changePassword(principal.customerId, dto, by, principal.sessionId ?? null);
   }
 }
 
@@ -88,8 +95,8 @@ export class CustomersController {
     noUsername(),
     usernameTaken(),
   )
-  create(@Body() dto: CreateCustomerDto): Promise<CustomerDto> {
-    return this.customers.create(dto);
+  create(@Body() dto: CreateCustomerDto, @AuditedBy() by: AuditContext): Promise<CustomerDto> {
+    return this.customers.create(dto, by);
   }
 
   @Get()
@@ -123,6 +130,7 @@ export class CustomersController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: UpdateCustomerDto,
+    @AuditedBy() by: AuditContext,
   ): Promise<CustomerDto> {
     // A password reset is for a person logged in, as a password change is: a leaked key of a super
     // admin must not be enough to take its own account, or any other, over.
@@ -131,7 +139,7 @@ export class CustomersController {
         'Only a login JWT (POST /auth/login) may set a password; an access key may not.',
       );
     }
-    return this.customers.updateByAdmin(principal.customerId, id, dto);
+    return this.customers.updateByAdmin(id, dto, by);
   }
 
   @Delete(':id')
@@ -140,10 +148,7 @@ export class CustomersController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: CustomerDto, description: 'The deleted customer, with `tm_delete` set.' })
   @ApiErrors(BAD_ID, customerNotFound(), cannotDeleteSelf(), lastSuperAdmin())
-  remove(
-    @CurrentPrincipal() principal: Principal,
-    @Param('id', UuidParamPipe) id: string,
-  ): Promise<CustomerDto> {
-    return this.customers.remove(principal.customerId, id);
+  remove(@Param('id', UuidParamPipe) id: string, @AuditedBy() by: AuditContext): Promise<CustomerDto> {
+    return this.customers.remove(id, by);
   }
 }

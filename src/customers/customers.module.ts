@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module.js';
 import { RedisModule } from '../redis/redis.module.js';
 import { Customer } from './customer.entity.js';
 import { CustomerRepository } from './customer.repository.js';
@@ -8,7 +9,7 @@ import { CustomersService } from './customers.service.js';
 import { SuperAdminSeed } from './super-admin.seed.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Customer]), RedisModule],
+  imports: [TypeOrmModule.forFeature([Customer]), RedisModule, AuditModule],
   controllers: [CustomerController, CustomersController],
   providers: [CustomerRepository, CustomersService, SuperAdminSeed],
   exports: [CustomerRepository, CustomersService],

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import {
+  NO_ORIGIN,
+  type AuditAction,
+  type AuditContext,
+  type AuditData,
+  type AuditRecord,
+} from '../audit/audit-event.js';
 import { Clock } from '../common/clock.js';
 import { pageRequest } from '../common/pagination.js';
 import { Customer, Permission } from './customer.entity.js';
@@ -43,6 +50,35 @@ function toCustomerDto(customer: CustomerProfile): CustomerDto {
     tm_update: customer.tmUpdate?.toISOString() ?? null,
     tm_delete: customer.tmDelete?.toISOString() ?? null,
   };
+}
+
+/** The fields of a customer a change may name in its event (a password is its own event). */
+const UPDATABLE = [
+  'name',
+  'detail',
+  'email',
+  'phone_number',
+  'address',
+  'webhook_method',
+  'webhook_uri',
+  'permission',
+] as const;
+
+function customerEvent(id: string, by: AuditContext, action: AuditAction, data: AuditData = {}): AuditRecord {
+  return { customerId: id, action, target: `customer:${id}`, ...by, data };
+}
+
+/** The events of a change to a customer: one for its fields, one for a new password. */
+function updateEvents(id: string, dto: UpdateCustomerDto, by: AuditContext): AuditRecord[] {
+  const events: AuditRecord[] = [];
+  const fields = UPDATABLE.filter((field) => dto[field] !== undefined);
+  if (fields.length > 0) {
+    const data: AuditData = { fields };
+    if (dto.permission !== undefined) data.permission = dto.permission;
+    events.push(customerEvent(id, by, 'customer.updated', data));
+  }
+  if (dto.password !== undefined) events.push(customerEvent(id, by, 'password.reset'));
+  return events;
 }
 
 const isSuperAdmin = (permission: number) => (permission & Permission.ProjectSuperAdmin) !== 0;
@@ -90,7 +126,7 @@ export class CustomersService {
   }
 
   /** Without a password, the customer exists but cannot log in until one is set (a reset). */
-  async create(dto: CreateCustomerDto): Promise<CustomerDto> {
+  async create(dto: CreateCustomerDto, by: AuditContext): Promise<CustomerDto> {
     const { username, field } = usernameOf(dto);
     const customer: Customer = {
       id: randomUUID(),
@@ -111,13 +147,17 @@ export class CustomersService {
       tmUpdate: null,
       tmDelete: null,
     };
-    if (!(await this.customers.insert(customer))) throw usernameTaken(field);
+    const event = customerEvent(customer.id, by, 'customer.created', {
+      username: customer.username,
+      permission: customer.permission,
+    });
+    if (!(await this.customers.insert(customer, event))) throw usernameTaken(field);
     return toCustomerDto(customer);
   }
 
   /** A customer changing its own fields. */
-  updateProfile(customerId: string, dto: UpdateProfileDto): Promise<CustomerDto> {
-    return this.update(customerId, dto);
+  updateProfile(customerId: string, dto: UpdateProfileDto, by: AuditContext): Promise<CustomerDto> {
+    return this.update(customerId, dto, by);
   }
 
   /**
@@ -125,17 +165,18 @@ export class CustomersService {
    * It can neither demote nor delete itself, and the last live super admin is never removed, even
    * when two remove each other at the same moment (the repository makes the write conditional).
    */
-  updateByAdmin(actorId: string, id: string, dto: UpdateCustomerDto): Promise<CustomerDto> {
-    if (id === actorId && dto.permission !== undefined && !isSuperAdmin(dto.permission)) {
+  updateByAdmin(id: string, dto: UpdateCustomerDto, by: AuditContext): Promise<CustomerDto> {
+    if (id === by.actor.customerId && dto.permission !== undefined && !isSuperAdmin(dto.permission)) {
       throw cannotDemoteSelf();
     }
-    return this.update(id, dto);
+    return this.update(id, dto, by);
   }
 
   /** Soft delete: the customer can no longer log in, and its JWTs and keys stop working at once. */
-  async remove(actorId: string, id: string): Promise<CustomerDto> {
-    if (id === actorId) throw cannotDeleteSelf();
-    return toCustomerDto(written(await this.customers.softDelete(id, this.clock.now())));
+  async remove(id: string, by: AuditContext): Promise<CustomerDto> {
+    if (id === by.actor.customerId) throw cannotDeleteSelf();
+    const event = customerEvent(id, by, 'customer.deleted');
+    return toCustomerDto(written(await this.customers.softDelete(id, this.clock.now(), event)));
   }
 
   /**
@@ -146,6 +187,7 @@ export class CustomersService {
   async changePassword(
     customerId: string,
     dto: ChangePasswordDto,
+    by: AuditContext,
     keepSession: string | null = null,
   ): Promise<CustomerDto> {
     const customer = await this.customers.findWithPasswordHash({ id: customerId });
@@ -154,6 +196,7 @@ export class CustomersService {
     const changed = await this.customers.update(
       customerId,
       { passwordHash: await hashPassword(dto.new_password), tmUpdate: this.clock.now() },
+      [customerEvent(customerId, by, 'password.changed')],
       customer.passwordHash,
       keepSession,
     );
@@ -165,19 +208,23 @@ export class CustomersService {
     const customer = await this.customers.findWithPasswordHash({ username: username.toLowerCase() });
     if (customer === null) throw customerNotFound();
     const password = generatePassword();
-    await this.update(customer.id, { password });
+    await this.update(
+      customer.id,
+      { password },
+      { actor: { customerId: null, via: 'cli' }, origin: NO_ORIGIN },
+    );
     return password;
   }
 
   /** Answers the customer as this change left it, whatever other writers do at the same time. */
-  private async update(id: string, dto: UpdateCustomerDto): Promise<CustomerDto> {
+  private async update(id: string, dto: UpdateCustomerDto, by: AuditContext): Promise<CustomerDto> {
     const changes: CustomerChanges = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
     Object.assign(changes, contactChanges(dto));
     if (dto.permission !== undefined) changes.permission = dto.permission;
     if (dto.password !== undefined) changes.passwordHash = await hashPassword(dto.password);
-    return toCustomerDto(written(await this.customers.update(id, changes)));
+    return toCustomerDto(written(await this.customers.update(id, changes, updateEvents(id, dto, by))));
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { NO_ORIGIN } from '../audit/audit-event.js';
 import { ApiError } from '../common/api-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { Permission } from './customer.entity.js';
@@ -28,13 +29,16 @@ export class SuperAdminSeed implements OnApplicationBootstrap {
     // reads, written before the super admin exists so that no password is ever lost.
     const file = given === undefined && this.config.production ? this.writePasswordFile(password) : null;
     try {
-      await this.customers.create({
-        username,
-        password,
-        name: 'Administrator',
-        detail: 'created at first start',
-        permission: Permission.ProjectSuperAdmin | Permission.CustomerAdmin,
-      });
+      await this.customers.create(
+        {
+          username,
+          password,
+          name: 'Administrator',
+          detail: 'created at first start',
+          permission: Permission.ProjectSuperAdmin | Permission.CustomerAdmin,
+        },
+        { actor: { customerId: null, via: 'system' }, origin: NO_ORIGIN },
+      );
     } catch (error) {
       if (file !== null) rmSync(file, { force: true });
       // Another instance starting on the same database created it first.

@@ -11,6 +11,8 @@ import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSc
 import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-CredentialLifecycle.js';
 import { CustomerContact1796195593009 } from './migrations/1796195593009-CustomerContact.js';
 import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js';
+import { AuditEvents1796300000000 } from './migrations/1796300000000-AuditEvents.js';
+import { AuditCheckpoints1796300000001 } from './migrations/1796300000001-AuditCheckpoints.js';
 import { Sessions1796400000000 } from './migrations/1796400000000-Sessions.js';
 
 /**
@@ -26,6 +28,8 @@ export const MIGRATIONS = [
   CredentialLifecycle1795898488202,
   CustomerContact1796195593009,
   KeyScopes1796200000000,
+  AuditEvents1796300000000,
+  AuditCheckpoints1796300000001,
   Sessions1796400000000,
 ];
 

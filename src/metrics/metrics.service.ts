@@ -49,6 +49,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly auditEvents = new Counter({
+    name: 'audit_events_total',
+    help: 'Audit events written (committed), by action',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // The runtime's exact version tells an attacker which of its flaws to try.
@@ -69,6 +76,11 @@ export class MetricsService {
 
   recordAuthentication(method: AuthMethod, result: AuthResult): void {
     this.authAttempts.inc({ method, result });
+  }
+
+  /** Audit events committed. */
+  recordAuditEvents(actions: readonly string[]): void {
+    for (const action of actions) this.auditEvents.inc({ action });
   }
 
   setRedisUp(up: boolean): void {

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Repository } from 'typeorm';
 import type { AccessKey } from '../accesskeys/access-key.entity.js';
 import { AccessKeyRepository } from '../accesskeys/access-key.repository.js';
+import type { AuditRepository } from '../audit/audit.repository.js';
 import { loadConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
 import { CustomerRepository } from '../customers/customer.repository.js';
@@ -40,6 +41,7 @@ function repositories(revocations: Revocations) {
       },
     } as unknown as Repository<AccessKey>,
     revocations,
+    {} as AuditRepository,
   );
   const customers = new CustomerRepository(
     {
@@ -49,6 +51,7 @@ function repositories(revocations: Revocations) {
       },
     } as unknown as Repository<Customer>,
     revocations,
+    {} as AuditRepository,
   );
   const touchAll = async () => {
     for (const hash of ['a1', 'b1']) await keys.findCredential(hash);

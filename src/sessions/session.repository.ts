@@ -6,6 +6,8 @@ import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagi
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
 import { transaction } from '../database/transaction.js';
+import type { AuditContext, AuditRecord } from '../audit/audit-event.js';
+import { AuditRepository } from '../audit/audit.repository.js';
 import { Revocations } from '../redis/revocations.js';
 import { Session } from './session.entity.js';
 
@@ -44,6 +46,7 @@ export class SessionRepository {
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     private readonly revocations: Revocations,
+    private readonly audit: AuditRepository,
   ) {
     this.cache = revocations.cache(CACHED_SESSIONS, (revoked, cache) => {
       if (revoked.kind === 'session') cache.delete(revoked.id);
@@ -51,10 +54,16 @@ export class SessionRepository {
     });
   }
 
-  insert(session: Session): Promise<void> {
-    return transaction(this.sessions.manager.dataSource, async (m) => {
-      await m.insert(Session, session);
-    });
+  /** A new session, and the event of the login that made it, in one transaction. */
+  insert(session: Session, event: AuditRecord): Promise<void> {
+    return transaction(
+      this.sessions.manager.dataSource,
+      async (m) => {
+        await m.insert(Session, session);
+        await this.audit.append(m, event);
+      },
+      'READ COMMITTED',
+    );
   }
 
   /** The session with this id, while it has not ended. */
@@ -89,29 +98,55 @@ export class SessionRepository {
   }
 
   /** Ends one of a customer's live sessions: the session as ended, or null if it has none by this id. */
-  async end(customerId: string, id: string, at: Date): Promise<Session | null> {
-    const ended = await transaction(this.sessions.manager.dataSource, async (m) => {
-      const { affected } = await m.update(Session, { id, customerId, tmEnd: IsNull() }, { tmEnd: at });
-      return affected ? m.findOneByOrFail(Session, { id }) : null;
-    });
+  async end(customerId: string, id: string, at: Date, event: AuditRecord): Promise<Session | null> {
+    const ended = await transaction(
+      this.sessions.manager.dataSource,
+      async (m) => {
+        const { affected } = await m.update(Session, { id, customerId, tmEnd: IsNull() }, { tmEnd: at });
+        if (!affected) return null;
+        await this.audit.append(m, event);
+        return m.findOneByOrFail(Session, { id });
+      },
+      'READ COMMITTED',
+    );
     if (ended !== null) await this.revocations.publish({ kind: 'session', id });
     return ended;
   }
 
-  /** Ends every live session of a customer but `keep` (none: all of them); how many it ended. */
-  async endAll(customerId: string, keep: string | null, at: Date): Promise<number> {
-    const ended = await transaction(this.sessions.manager.dataSource, async (m) => {
-      const query = m
-        .createQueryBuilder()
-        .update(Session)
-        .set({ tmEnd: at })
-        .where('customer_id = :customerId AND tm_end IS NULL', { customerId });
-      if (keep !== null) query.andWhere('id <> :keep', { keep });
-      return (await query.execute()).affected ?? 0;
-    });
+  /**
+   * Ends every live session of a customer but `keep` (none: all of them); how many it ended. The
+   * event, with that count, is recorded when it ended any.
+   */
+  async endAll(customerId: string, keep: string | null, at: Date, event: AuditRecord): Promise<number> {
+    const ended = await transaction(
+      this.sessions.manager.dataSource,
+      async (m) => {
+        const query = m
+          .createQueryBuilder()
+          .update(Session)
+          .set({ tmEnd: at })
+          .where('customer_id = :customerId AND tm_end IS NULL', { customerId });
+        if (keep !== null) query.andWhere('id <> :keep', { keep });
+        const affected = (await query.execute()).affected ?? 0;
+        if (affected > 0) await this.audit.append(m, { ...event, data: { ...event.data, ended: affected } });
+        return affected;
+      },
+      'READ COMMITTED',
+    );
     if (ended > 0) await this.revocations.publish({ kind: 'customer', id: customerId });
     return ended;
   }
+}
+
+/** The event of sessions ended: one (`session:<id>`), or every other of the customer's (`customer:<id>`). */
+export function sessionsEnded(
+  customerId: string,
+  session: string | null,
+  by: AuditContext,
+  reason: 'logout' | 'ended' | 'others_ended',
+): AuditRecord {
+  const target = session === null ? `customer:${customerId}` : `session:${session}`;
+  return { customerId, action: 'session.ended', target, ...by, data: { reason } };
 }
 
 function fromRow(row: SessionRow): Session {

@@ -1,5 +1,7 @@
 import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { AuditContext } from '../audit/audit-event.js';
+import { AuditedBy } from '../audit/origin.decorator.js';
 import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { Auth, CurrentPrincipal } from '../common/auth.decorators.js';
@@ -9,7 +11,7 @@ import { pageRequest } from '../common/pagination.js';
 import type { Principal } from '../common/principal.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
 import { EndedSessionsDto, SessionDto, SessionPageDto, toSessionDto } from './dto/session.dto.js';
-import { SessionRepository } from './session.repository.js';
+import { SessionRepository, sessionsEnded } from './session.repository.js';
 import { sessionNotFound } from './sessions.errors.js';
 
 /** A person's own logins; for login JWTs only, as passwords are: a key has no say over them. */
@@ -44,9 +46,15 @@ export class SessionsController {
   @Auth('customer:write', { jwtOnly: true })
   @ApiOperation({ summary: "End every session of the caller's customer but the caller's own (JWT only)" })
   @ApiOkResponse({ type: EndedSessionsDto })
-  async endOthers(@CurrentPrincipal() principal: Principal): Promise<EndedSessionsDto> {
-    const keep = principal.sessionId ?? null;
-    return { ended: await this.sessions.endAll(principal.customerId, keep, this.clock.now()) };
+  async endOthers(
+    @CurrentPrincipal() principal: Principal,
+    @AuditedBy() by: AuditContext,
+  ): Promise<EndedSessionsDto> {
+    const { customerId } = principal;
+    const event = sessionsEnded(customerId, null, by, 'others_ended');
+    return {
+      ended: await this.sessions.endAll(customerId, principal.sessionId ?? null, this.clock.now(), event),
+    };
   }
 
   @Delete(':id')
@@ -58,8 +66,10 @@ export class SessionsController {
   async end(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
+    @AuditedBy() by: AuditContext,
   ): Promise<SessionDto> {
-    const ended = await this.sessions.end(principal.customerId, id, this.clock.now());
+    const event = sessionsEnded(principal.customerId, id, by, 'ended');
+    const ended = await this.sessions.end(principal.customerId, id, this.clock.now(), event);
     if (ended === null) throw sessionNotFound();
     return toSessionDto(ended, principal.sessionId);
   }

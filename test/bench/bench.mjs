@@ -125,9 +125,27 @@ async function mainScenarios() {
       path: '/v1.0/accesskeys',
       headers: { authorization: `Bearer ${accessKey}` },
     },
+    {
+      name: 'POST /v1.0/accesskeys (a key each), JWT',
+      path: '/v1.0/accesskeys',
+      method: 'POST',
+      body: '{}',
+      headers: { authorization: `Bearer ${jwtToken}`, 'content-type': 'application/json' },
+    },
+    {
+      name: 'POST /auth/login',
+      path: '/auth/login',
+      method: 'POST',
+      body: JSON.stringify(ADMIN),
+      headers: { 'content-type': 'application/json' },
+    },
   ].map((s) => ({
     name: s.name,
-    run: () => run(`${base}${s.path ?? '/v1.0/customer'}${s.query ?? ''}`, load, { headers: s.headers }),
+    run: () =>
+      run(`${base}${s.path ?? '/v1.0/customer'}${s.query ?? ''}`, load, {
+        headers: s.headers,
+        ...(s.method && { method: s.method, body: s.body }),
+      }),
   }));
   if (opts.references) scenarios.unshift(...(await referenceScenarios(jwtToken)));
   const only = opts.only ? new RegExp(opts.only, 'i') : null;

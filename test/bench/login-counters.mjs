@@ -46,12 +46,10 @@ const row = (label, statuses = {}) => {
   rows.push([label, rss.toFixed(1), heap.toFixed(1), JSON.stringify(statuses)]);
 };
 row('start');
-row(
-  `${FLOOD} usernames from one address`,
-  await flood(FLOOD, (i) => [`user-${i}`, '203.0.113.1']),
-);
+row(`${FLOOD} usernames from one address`, await flood(FLOOD, (i) => [`user-${i}`, '203.0.113.1']));
 row(
   `${FLOOD} addresses`,
   await flood(FLOOD, (i) => [`spray-${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`]),
 );
-for (const cells of rows) console.log(cells.map((cell, i) => (i === 0 ? cell.padEnd(36) : cell.padStart(10))).join(' '));
+for (const cells of rows)
+  console.log(cells.map((cell, i) => (i === 0 ? cell.padEnd(36) : cell.padStart(10))).join(' '));

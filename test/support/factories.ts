@@ -65,6 +65,9 @@ export async function insertAccessKey(
 
 /** Empties every table except the migrations' own, through the DataSource. */
 export async function truncate(ds: DataSource): Promise<void> {
+  await ds.query('DELETE FROM audit_events');
+  await ds.query('DELETE FROM audit_chains');
+  await ds.query('DELETE FROM audit_checkpoints');
   await ds.getRepository(Session).createQueryBuilder().delete().execute();
   await ds.getRepository(AccessKey).createQueryBuilder().delete().execute();
   await ds.getRepository(Customer).createQueryBuilder().delete().execute();

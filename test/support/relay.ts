@@ -14,7 +14,7 @@ export class Relay {
   private readonly links = new Set<Link>();
   private mode: 'open' | 'cut' | 'stalled' = 'open';
   /** What a client must not get across: the link that sends it is held just before. */
-  private trap: string | undefined;
+  private trap: Buffer | undefined;
 
   constructor(
     private readonly targetHost: string,
@@ -65,11 +65,13 @@ export class Relay {
   }
 
   /**
-   * Holds the next link whose client sends `text`, just before it crosses (the others go on), as a
-   * link that fails at that very moment; `heal()` delivers it.
+   * Holds the next link whose client sends a statement that begins with `text`, just before it
+   * crosses (the others go on), as a link that fails at that very moment; `heal()` delivers it. A
+   * statement is a COM_QUERY packet (0x03, then its text): `COMMIT` is not caught in `SET
+   * TRANSACTION ISOLATION LEVEL READ COMMITTED`.
    */
   stallAt(text: string): void {
-    this.trap = text;
+    this.trap = Buffer.concat([Buffer.from([0x03]), Buffer.from(text)]);
   }
 
   async close(): Promise<void> {
