@@ -3,6 +3,7 @@ import request from 'supertest';
 import { generateAccessKeyToken } from '../src/accesskeys/access-key-token.js';
 import { login, startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
+import { auditEvents } from './support/audit.js';
 import { insertAccessKey, insertCustomer, PASSWORD } from './support/factories.js';
 
 describe.each(DATABASES)('POST /v1.0/credentials/revoke on $name', (database) => {
@@ -33,6 +34,10 @@ describe.each(DATABASES)('POST /v1.0/credentials/revoke on $name', (database) =>
     expect(answers[0][0]).toBe(202);
     expect(await works(leaked)).toBe(401);
     expect(await works(other)).toBe(200);
+    const reported = (await auditEvents(t.ds, customer.id)).filter((e) => e.action === 'accesskey.leaked');
+    expect(reported).toHaveLength(1);
+    expect(reported[0].actor).toEqual({ customerId: null, via: 'anonymous' });
+    expect(JSON.parse(reported[0].data)).toEqual({ source: 'public_revoke', secret: 'current' });
   });
 
   it("ends only the grace of a secret a roll replaced, and the owner's new secret goes on", async () => {

@@ -5,6 +5,7 @@ import { Customer, Permission } from '../src/customers/customer.entity.js';
 import { Session } from '../src/sessions/session.entity.js';
 import { FakeClock, signJwt, startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
+import { auditEvents } from './support/audit.js';
 import { insertAccessKey, insertCustomer, PASSWORD, truncate } from './support/factories.js';
 
 const SUPER = Permission.ProjectSuperAdmin | Permission.CustomerAdmin;
@@ -118,6 +119,24 @@ describe.each(DATABASES)('login sessions on $name', (database) => {
     for (const other of others) await as(other.token).me().expect(401);
     await as(mine.token).me().expect(200);
     expect((await as(mine.token).endOthers().expect(200)).body).toEqual({ ended: 0 });
+  });
+
+  it('records each end of a session in the audit log, once, with who ended it', async () => {
+    const a = await logIn();
+    const b = await logIn();
+    const c = await logIn();
+    await as(a.token).end(b.sid).expect(200);
+    await as(a.token).end(b.sid).expect(404);
+    await as(a.token).endOthers().expect(200);
+    await as(a.token).endOthers().expect(200);
+    await as(a.token).logout().expect(204);
+    const ended = (await auditEvents(t.ds, alice.id)).filter((e) => e.action === 'session.ended');
+    expect(ended.map((e) => [e.target, e.actor.customerId, e.actor.via, JSON.parse(e.data)])).toEqual([
+      [`session:${b.sid}`, alice.id, 'jwt', { reason: 'ended' }],
+      [`customer:${alice.id}`, alice.id, 'jwt', { reason: 'others_ended', ended: 1 }],
+      [`session:${a.sid}`, alice.id, 'jwt', { reason: 'logout' }],
+    ]);
+    await as(c.token).me().expect(401);
   });
 
   it("lets no access key see or end sessions: they are a person's", async () => {
