@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../src/config/app-config.js';
@@ -10,7 +9,7 @@ import { openDatabase } from '../src/database/migrator.js';
 import { MIGRATIONS } from '../src/database/typeorm.options.js';
 import { DATABASES } from './support/databases.js';
 import { TEST_ENV } from './support/env.js';
-import { ServiceProcess } from './support/service.js';
+import { freePort, ServiceProcess } from './support/service.js';
 
 const DIST = resolve(import.meta.dirname, '../dist');
 /** Every migration, in the order they run. */
@@ -25,7 +24,7 @@ async function run(
 ): Promise<{ lines: string[]; code: number | null; ms: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, [join(DIST, entry), ...args], {
-    env: { PATH: process.env.PATH, ...TEST_ENV, PORT: String(await closedPort()), ...env },
+    env: { PATH: process.env.PATH, ...TEST_ENV, PORT: String(await freePort()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -35,16 +34,6 @@ async function run(
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
   return { lines: output.split('\n').filter((line) => line !== ''), code, ms: Date.now() - started };
-}
-
-/** A local port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /**
@@ -84,7 +73,7 @@ function expectOneLineFailure(
 describe('a DATABASE_URL the service cannot open', () => {
   it('a refused connection: a few tries, one line each, then the URL with the password masked', async () => {
     const result = await run('main.js', {
-      DATABASE_URL: `mysql://voipbin:${PASSWORD}@127.0.0.1:${await closedPort()}/voipbin`,
+      DATABASE_URL: `mysql://voipbin:${PASSWORD}@127.0.0.1:${await freePort()}/voipbin`,
     });
     expectOneLineFailure(result, /connection refused/, 5, loadMs + RETRIES_MS);
     expect(result.lines.at(-1)).toContain('mysql://voipbin:***@127.0.0.1:');

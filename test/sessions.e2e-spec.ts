@@ -88,7 +88,11 @@ describe.each(DATABASES)('login sessions on $name', (database) => {
     const { token, sid } = await logIn();
     await as(token).me().expect(200);
     const out = await as(token).logout().expect(204);
-    expect(String(out.headers['set-cookie'])).toMatch(/^token=;.*(Max-Age=0|Expires=Thu, 01 Jan 1970)/);
+    const cleared = String(out.headers['set-cookie']);
+    expect(cleared).toMatch(/^token=;.*(Max-Age=0|Expires=Thu, 01 Jan 1970)/);
+    // The same attributes as the cookie login set, so that every browser replaces that one.
+    expect(cleared).toMatch(/HttpOnly/);
+    expect(cleared).toMatch(/SameSite=Strict/);
     const refused = await as(token).me().expect(401);
     expect(refused.body.error.reason).toBe('INVALID_CREDENTIALS');
     await request(t.http).get('/v1.0/customer').set('cookie', `token=${token}`).expect(401);

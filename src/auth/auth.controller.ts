@@ -61,13 +61,15 @@ export class AuthController {
     void reply.header('cache-control', 'no-store');
     if (sentAsOtherType(req)) return result;
     void reply.setCookie('token', result.token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      path: '/',
+      ...this.cookieOptions(),
       maxAge: this.config.jwt.expiresIn,
-      secure: this.config.cookieSecure,
     });
     return result;
+  }
+
+  /** The login cookie's attributes, the same when it is set and when it is cleared. */
+  private cookieOptions() {
+    return { httpOnly: true, sameSite: 'strict', path: '/', secure: this.config.cookieSecure } as const;
   }
 
   @Get('session')
@@ -105,7 +107,7 @@ export class AuthController {
       const event = sessionsEnded(customerId, sessionId, by, 'logout');
       await this.sessions.end(customerId, sessionId, this.clock.now(), event);
     }
-    void reply.clearCookie('token', { path: '/' });
+    void reply.clearCookie('token', this.cookieOptions());
   }
 
   @Post('introspect')

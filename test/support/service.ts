@@ -8,7 +8,8 @@ import { TEST_ENV } from './env.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 
-async function freePort(): Promise<number> {
+/** A local port nothing listens on. */
+export async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as net.AddressInfo;

@@ -1,31 +1,6 @@
-import {
-  Table,
-  TableForeignKey,
-  TableIndex,
-  type MigrationInterface,
-  type QueryRunner,
-  type TableColumnOptions,
-} from 'typeorm';
+import { Table, TableForeignKey, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { timestamp, uuid } from '../column-types.js';
 import { ensureTable } from '../idempotent-steps.js';
-
-/** Column types that differ by driver, as TypeORM maps the entities' own types. */
-export function uuid(queryRunner: QueryRunner, name: string): TableColumnOptions {
-  switch (queryRunner.connection.driver.options.type) {
-    case 'mariadb':
-      return { name, type: 'uuid' };
-    case 'mysql':
-      return { name, type: 'varchar', length: '36' };
-    default:
-      return { name, type: 'varchar' };
-  }
-}
-
-const timestamp = (name: string, isNullable = false): TableColumnOptions => ({
-  name,
-  type: 'datetime',
-  precision: 3,
-  isNullable,
-});
 
 export class InitialSchema1795897522357 implements MigrationInterface {
   name = 'InitialSchema1795897522357';

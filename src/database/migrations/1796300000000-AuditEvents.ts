@@ -5,18 +5,7 @@ import {
   type QueryRunner,
   type TableColumnOptions,
 } from 'typeorm';
-
-/** Column types that differ by driver, as TypeORM maps the entities' own types. */
-function uuid(queryRunner: QueryRunner, name: string, isNullable = false): TableColumnOptions {
-  switch (queryRunner.connection.driver.options.type) {
-    case 'mariadb':
-      return { name, type: 'uuid', isNullable };
-    case 'mysql':
-      return { name, type: 'varchar', length: '36', isNullable };
-    default:
-      return { name, type: 'varchar', isNullable };
-  }
-}
+import { uuid } from '../column-types.js';
 
 const text = (name: string, length: number, isNullable = false): TableColumnOptions => ({
   name,

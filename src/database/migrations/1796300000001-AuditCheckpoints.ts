@@ -1,16 +1,5 @@
-import { Table, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
-
-/** Column types that differ by driver, as TypeORM maps the entities' own types. */
-function uuid(queryRunner: QueryRunner, name: string): TableColumnOptions {
-  switch (queryRunner.connection.driver.options.type) {
-    case 'mariadb':
-      return { name, type: 'uuid' };
-    case 'mysql':
-      return { name, type: 'varchar', length: '36' };
-    default:
-      return { name, type: 'varchar' };
-  }
-}
+import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { uuid } from '../column-types.js';
 
 /**
  * The signed checkpoint of each pruned audit chain: the last pruned event's sequence and hash, from

@@ -1,8 +1,6 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { ensureTable } from '../idempotent-steps.js';
-import { uuid } from './1795897522357-InitialSchema.js';
-
-const time = (name: string, isNullable = false) => ({ name, type: 'datetime', precision: 3, isNullable });
+import { timestamp, uuid } from '../column-types.js';
 
 /** Login sessions. */
 export class Sessions1796400000000 implements MigrationInterface {
@@ -18,10 +16,10 @@ export class Sessions1796400000000 implements MigrationInterface {
           uuid(queryRunner, 'customer_id'),
           { name: 'client_ip', type: 'varchar', length: '45' },
           { name: 'user_agent', type: 'varchar', length: '255' },
-          time('tm_create'),
-          time('tm_last_seen'),
-          time('tm_expire'),
-          time('tm_end', true),
+          timestamp('tm_create'),
+          timestamp('tm_last_seen'),
+          timestamp('tm_expire'),
+          timestamp('tm_end', true),
         ],
         indices: [{ name: 'IDX_sessions_customer_create', columnNames: ['customer_id', 'tm_create', 'id'] }],
         foreignKeys: [
