@@ -80,13 +80,15 @@ export class SessionRepository {
     if (at.getTime() - last < LAST_SEEN_RESOLUTION_MS) return;
     this.seenAt.set(session.id, at.getTime());
     const time = sqlDatetime(at);
-    this.sessions
-      .query('UPDATE sessions SET tm_last_seen = ? WHERE id = ? AND tm_last_seen < ?', [
+    // In a transaction of its own: on SQLite's one connection a bare statement would run inside
+    // whichever transaction another request has open.
+    transaction(this.sessions.manager.dataSource, (m) =>
+      m.query('UPDATE sessions SET tm_last_seen = ? WHERE id = ? AND tm_last_seen < ?', [
         time,
         session.id,
         time,
-      ])
-      .catch((error: Error) => this.logger.warn(`could not record a session's last use: ${error.message}`));
+      ]),
+    ).catch((error: Error) => this.logger.warn(`could not record a session's last use: ${error.message}`));
   }
 
   /** A customer's sessions that still work at `now`, newest first. */
