@@ -6,7 +6,7 @@ import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
 import type { AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
-import { transaction } from '../database/transaction.js';
+import { transaction } from '../common/transaction.js';
 import { Revocations } from '../redis/revocations.js';
 import { AccessKey } from './access-key.entity.js';
 

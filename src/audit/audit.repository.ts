@@ -12,7 +12,7 @@ import type {
 import { Clock } from '../common/clock.js';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { fromSqlDatetime, sqlDatetime } from '../common/sql-time.js';
-import { transaction } from '../database/transaction.js';
+import { transaction } from '../common/transaction.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { Checkpoint } from './checkpoint-signature.js';
 import {
@@ -271,7 +271,7 @@ export class AuditRepository implements EntitySubscriberInterface {
    * and two writers holding one each and then asking for the exclusive lock would deadlock.
    */
   private async lockHead(m: EntityManager, customerId: string): Promise<ChainHead> {
-    // SQLite runs one write at a time (database/transaction.ts), and has no FOR UPDATE.
+    // SQLite runs one write at a time (common/transaction.ts), and has no FOR UPDATE.
     const sqlite = this.dataSource.options.type === 'better-sqlite3';
     const select = `SELECT sequence, hash FROM audit_chains WHERE customer_id = ?${sqlite ? '' : ' FOR UPDATE'}`;
     let rows: HeadRow[] = await m.query(select, [customerId]);

@@ -7,7 +7,7 @@ import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/s
 import { isUniqueViolation } from '../common/database-errors.js';
 import type { AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
-import { transaction } from '../database/transaction.js';
+import { transaction } from '../common/transaction.js';
 import { Revocations } from '../redis/revocations.js';
 import { Customer } from './customer.entity.js';
 

@@ -14,7 +14,7 @@ const fault = (code: string, message: string) => Object.assign(new Error(message
  *   query timeout fails the statement but leaves it pending on the connection, which goes back to
  *   the pool: the next statement there waits behind it with no timeout at all, and the abandoned
  *   one runs whenever the link heals, long after the client was told it failed. Destroying the
- *   connection makes the server roll back the transaction it was part of (database/transaction.ts).
+ *   connection makes the server roll back the transaction it was part of (common/transaction.ts).
  * - A wait for a pooled connection (queued behind busy ones, or opening one) fails too; mysql2
  *   would queue it for as long as the database stays silent. A connection that arrives after the
  *   deadline goes back to the pool.

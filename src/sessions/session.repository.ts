@@ -5,7 +5,7 @@ import { IsNull, Repository } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
-import { transaction } from '../database/transaction.js';
+import { transaction } from '../common/transaction.js';
 import type { AuditContext, AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { Revocations } from '../redis/revocations.js';
