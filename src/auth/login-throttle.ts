@@ -78,6 +78,29 @@ export class MemoryCounters extends RateLimiterCompatibleAbstract {
   }
 }
 
+/**
+ * Fixed windows of `points` per `duration` seconds: in Redis under `<prefix><name>` when it is
+ * configured, with bounded counters in memory as its insurance while Redis is away; in memory only
+ * otherwise.
+ */
+export function windowLimiter(
+  redis: RedisConnection,
+  name: string,
+  points: number,
+  duration: number,
+): RateLimiterLike {
+  const local = new MemoryCounters({ points, duration, max: MAX_COUNTERS });
+  if (redis.client === null) return local;
+  return new RateLimiterRedis({
+    storeClient: redis.client,
+    keyPrefix: `${redis.keyPrefix}${name}`,
+    points,
+    duration,
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: local,
+  });
+}
+
 type Counter = 'pair' | 'ip' | 'username';
 const COUNTERS: readonly Counter[] = ['pair', 'ip', 'username'];
 
@@ -112,19 +135,8 @@ export class LoginThrottle {
   constructor(config: AppConfig, redis: RedisConnection) {
     const { perUsernameIp, perIp, perUsername } = config.loginLimits;
     this.limits = { pair: perUsernameIp, ip: perIp, username: perUsername };
-    const limiter = (name: Counter): RateLimiterLike => {
-      const points = this.limits[name];
-      const local = new MemoryCounters({ points, duration: WINDOW_SECONDS, max: MAX_COUNTERS });
-      if (redis.client === null) return local;
-      return new RateLimiterRedis({
-        storeClient: redis.client,
-        keyPrefix: `${redis.keyPrefix}login:${name}`,
-        points,
-        duration: WINDOW_SECONDS,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: local,
-      });
-    };
+    const limiter = (name: Counter) =>
+      windowLimiter(redis, `login:${name}`, this.limits[name], WINDOW_SECONDS);
     this.limiters = { pair: limiter('pair'), ip: limiter('ip'), username: limiter('username') };
   }
 

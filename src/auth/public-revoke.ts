@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Injectable, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RateLimiterRedis, RateLimiterRes, type RateLimiterLike } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterLike } from 'rate-limiter-flexible';
 import { hashAccessKeyToken, isWellFormedAccessKeyToken } from '../accesskeys/access-key-token.js';
 import { AccessKeyRepository } from '../accesskeys/access-key.repository.js';
 import type { AuditRecord, Origin } from '../audit/audit-event.js';
@@ -11,13 +11,11 @@ import { Public } from '../common/auth.decorators.js';
 import { Clock } from '../common/clock.js';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { RevokeCredentialsDto } from './dto/revoke.dto.js';
-import { MemoryCounters } from './login-throttle.js';
+import { windowLimiter } from './login-throttle.js';
 
 /** Requests per client address per window: enough for a person or a scanner's batch, not for probing. */
 const REQUESTS_PER_WINDOW = 10;
 const WINDOW_SECONDS = 60;
-/** The most addresses one instance counts in memory. */
-const MAX_ADDRESSES = 10_000;
 
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
@@ -56,22 +54,7 @@ export class PublicRevocation {
     private readonly clock: Clock,
     redis: RedisConnection,
   ) {
-    const local = new MemoryCounters({
-      points: REQUESTS_PER_WINDOW,
-      duration: WINDOW_SECONDS,
-      max: MAX_ADDRESSES,
-    });
-    this.limiter =
-      redis.client === null
-        ? local
-        : new RateLimiterRedis({
-            storeClient: redis.client,
-            keyPrefix: `${redis.keyPrefix}revoke:ip`,
-            points: REQUESTS_PER_WINDOW,
-            duration: WINDOW_SECONDS,
-            rejectIfRedisNotReady: true,
-            insuranceLimiter: local,
-          });
+    this.limiter = windowLimiter(redis, 'revoke:ip', REQUESTS_PER_WINDOW, WINDOW_SECONDS);
   }
 
   async revoke(credentials: string[], origin: Origin): Promise<void> {
