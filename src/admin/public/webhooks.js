@@ -34,13 +34,7 @@ export function mount(section, api) {
     'div',
     { class: 'card notice', hidden: true },
     el('h2', { text: 'Your new signing secret' }),
-    el(
-      'p',
-      {},
-      'Copy it now: ',
-      el('strong', { text: 'it will not be shown again.' }),
-      ' The old one signs no more.',
-    ),
+    el('p', { text: 'Copy it now: it is shown only this once, and the old secret signs no more.' }),
     el('div', { class: 'token' }, secretCode),
     el('button', {
       type: 'button',
