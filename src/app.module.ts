@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessKeysModule } from './accesskeys/accesskeys.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { ClockModule } from './common/clock.js';
@@ -35,6 +36,7 @@ export class AppModule {
         AccessKeysModule,
         SessionsModule,
         AuditModule,
+        WebhooksModule,
         HealthModule,
         MetricsModule,
       ],

@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   'password.changed',
   'password.reset',
   'session.ended',
+  'webhook.secret_rolled',
+  'webhook.test',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -72,6 +72,9 @@ export interface AuditFilter {
   until?: Date;
 }
 
+/** Told of each event appended, inside the transaction that appends it (the webhook outbox). */
+export type AppendHook = (m: EntityManager, event: AuditEvent) => Promise<void>;
+
 /** A chain's last sequence and hash. */
 export interface ChainHead {
   sequence: number;
@@ -85,6 +88,8 @@ export interface ChainHead {
  */
 @Injectable()
 export class AuditRepository implements EntitySubscriberInterface {
+  private readonly hooks: AppendHook[] = [];
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
@@ -110,7 +115,14 @@ export class AuditRepository implements EntitySubscriberInterface {
    * the transaction must be READ COMMITTED: under REPEATABLE READ, two first writers of a chain
    * would each take a gap lock where its head goes, and each wait for the other's to insert it.
    */
-  async append(m: EntityManager, ...records: AuditRecord[]): Promise<void> {
+  /** Runs `hook` for every event appended from now on, in the transaction that appends it. */
+  onAppend(hook: AppendHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** Appends events (see above); their ids, in order. */
+  async append(m: EntityManager, ...records: AuditRecord[]): Promise<string[]> {
+    const ids: string[] = [];
     for (const record of records) {
       const head = await this.lockHead(m, record.customerId);
       const partial: Omit<AuditEvent, 'hash'> = {
@@ -148,12 +160,15 @@ export class AuditRepository implements EntitySubscriberInterface {
         hash,
         partial.customerId,
       ]);
+      for (const hook of this.hooks) await hook(m, { ...partial, hash });
+      ids.push(partial.id);
     }
+    return ids;
   }
 
   /** Appends events in a transaction of their own: for events that record no other change (logins). */
-  async record(...records: AuditRecord[]): Promise<void> {
-    await transaction(this.dataSource, (m) => this.append(m, ...records), 'READ COMMITTED');
+  record(...records: AuditRecord[]): Promise<string[]> {
+    return transaction(this.dataSource, (m) => this.append(m, ...records), 'READ COMMITTED');
   }
 
   /** A customer's events, newest first, as `filter` narrows them. */

@@ -12,7 +12,8 @@ import type { AuditQueryDto } from './dto/audit-query.dto.js';
 /** Events read per query while a chain is verified. */
 const VERIFY_BATCH = 1000;
 
-function toAuditEventDto(event: AuditEvent): AuditEventDto {
+/** An event as GET /v1.0/audit (and a webhook's `data`) shows it. */
+export function toAuditEventDto(event: AuditEvent): AuditEventDto {
   return {
     id: event.id,
     customer_id: event.customerId,

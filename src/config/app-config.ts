@@ -153,6 +153,9 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(36500)
   AUDIT_RETENTION_DAYS = 400;
+  /** `true` lets webhook_uri reach loopback, private and link-local addresses (tests, closed networks). */
+  @IsIn(['true', 'false'])
+  WEBHOOK_ALLOW_PRIVATE = 'false';
 
   /** After SIGTERM, how long open connections are still answered (each answer closing its own). */
   @Type(() => Number)
@@ -222,6 +225,8 @@ export class AppConfig {
   readonly shutdownDrainMs: number;
   /** Days an audit event is kept before it is pruned. */
   readonly auditRetentionDays: number;
+  /** Whether webhooks may go to loopback, private, link-local... addresses (else refused, SSRF). */
+  readonly webhookAllowPrivate: boolean;
   /** The bearer token /metrics answers; null: /metrics answers nobody. */
   readonly metricsToken: string | null;
   /** The origins whose pages may read answers: any (`*`), or these (lower case, as browsers send them). */
@@ -335,6 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       (vars.AUTH_CACHE_TTL ?? (vars.REDIS_URL === undefined ? 0 : DEFAULT_SHARED_CACHE_TTL)) * 1000,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
+    webhookAllowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
     metricsToken: vars.METRICS_TOKEN ?? null,
     corsOrigins,
   });

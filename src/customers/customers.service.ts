@@ -7,7 +7,10 @@ import {
   type AuditData,
   type AuditRecord,
 } from '../audit/audit-event.js';
+import { ApiError } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
+import { AppConfig } from '../config/app-config.js';
+import { uriRefusal } from '../webhooks/webhook-address.js';
 import { pageRequest } from '../common/pagination.js';
 import { Customer, Permission } from './customer.entity.js';
 import {
@@ -111,6 +114,7 @@ export class CustomersService {
   constructor(
     private readonly customers: CustomerRepository,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
   async get(id: string): Promise<CustomerDto> {
@@ -218,6 +222,16 @@ export class CustomersService {
 
   /** Answers the customer as this change left it, whatever other writers do at the same time. */
   private async update(id: string, dto: UpdateCustomerDto, by: AuditContext): Promise<CustomerDto> {
+    // SSRF: the service must not be made to send requests into its own network. Checked again at
+    // each delivery, on the address it connects to.
+    if (dto.webhook_uri && !this.config.webhookAllowPrivate) {
+      const refused = await uriRefusal(dto.webhook_uri);
+      if (refused !== null) {
+        throw ApiError.invalidArgument([
+          { field: 'webhook_uri', message: `webhook_uri must reach a public address: ${refused}` },
+        ]);
+      }
+    }
     const changes: CustomerChanges = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;

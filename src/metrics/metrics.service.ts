@@ -56,6 +56,25 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly webhookDeliveries = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by outcome: delivered, retried (failed, tried again later), failed (given up)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly webhookBacklog = new Gauge({
+    name: 'webhook_outbox_backlog',
+    help: 'Webhook events waiting for delivery (as the delivering instance last counted them)',
+    registers: [this.registry],
+  });
+
+  private readonly webhookOldest = new Gauge({
+    name: 'webhook_outbox_oldest_seconds',
+    help: 'Age of the oldest webhook event waiting for delivery, seconds (0: none waits)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // The runtime's exact version tells an attacker which of its flaws to try.
@@ -72,6 +91,15 @@ export class MetricsService {
       },
       reply.elapsedTime / 1000,
     );
+  }
+
+  recordWebhookDelivery(outcome: 'delivered' | 'retried' | 'failed'): void {
+    this.webhookDeliveries.inc({ outcome });
+  }
+
+  setWebhookBacklog(pending: number, oldestSeconds: number): void {
+    this.webhookBacklog.set(pending);
+    this.webhookOldest.set(oldestSeconds);
   }
 
   recordAuthentication(method: AuthMethod, result: AuthResult): void {

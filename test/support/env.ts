@@ -24,4 +24,6 @@ export const TEST_ENV: Readonly<Record<string, string>> = {
   LOGIN_LIMIT_PER_USERNAME: '100000',
   LOGIN_LIMIT_PER_USERNAME_IP: '100000',
   AUTH_CACHE_TTL: process.env.TEST_AUTH_CACHE_TTL ?? '10',
+  // The specs' webhook receivers listen on loopback; the SSRF spec sets it false.
+  WEBHOOK_ALLOW_PRIVATE: 'true',
 };
