@@ -1,3 +1,6 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
@@ -12,7 +15,7 @@ describe('the admin page: customers, activity and webhooks views in Chromium', (
   let browser: Browser;
 
   beforeAll(async () => {
-    ({ t, baseUrl } = await startServer({ WEBHOOK_ALLOW_PRIVATE: 'true' }));
+    ({ t, baseUrl } = await startServer());
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -227,25 +230,88 @@ describe('the admin page: customers, activity and webhooks views in Chromium', (
     expect(errors).toEqual([]);
   });
 
-  it('saves the webhook endpoint the customer answer then carries', async () => {
-    const customer = await insertCustomer(t.ds, { username: 'ops-hooks', permission: 32 });
-    const context = await browser.newContext({ viewport: PHONE });
-    const { page } = await watchedPage(context);
-    await logIn(page, 'ops-hooks', PASSWORD);
-    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Webhooks' }).click();
-    const view = page.locator('#webhooks-view');
-    await view.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/hooks');
-    await view.getByLabel('Method').selectOption('PUT');
-    await view.getByRole('button', { name: 'Save endpoint' }).click();
-    await view
-      .getByRole('status')
-      .filter({ hasText: 'Events go to PUT http://127.0.0.1:9/hooks.' })
-      .waitFor();
-    await expect(t.ds.getRepository(Customer).findOneByOrFail({ id: customer.id })).resolves.toMatchObject({
-      webhookUri: 'http://127.0.0.1:9/hooks',
-      webhookMethod: 'PUT',
+  it('sets the webhook endpoint, rolls the secret once, sends a test event and shows it delivered', async () => {
+    const received: { headers: IncomingHttpHeaders; method: string; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, method: req.method ?? '', body });
+        res.writeHead(204).end();
+      });
     });
-    await expect(fitsWidth(page)).resolves.toBe(true);
-    await context.close();
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    try {
+      const customer = await insertCustomer(t.ds, { username: 'ops-hooks', permission: 32 });
+      const context = await browser.newContext({ viewport: PHONE });
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+      const { page, errors } = await watchedPage(context);
+      await logIn(page, 'ops-hooks', PASSWORD);
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Webhooks' }).click();
+      const view = page.locator('#webhooks-view');
+      await view.getByText('No signing secret yet').waitFor();
+      await view.getByText('No deliveries yet.').waitFor();
+
+      await view.getByLabel('Endpoint URL').fill(endpoint);
+      await view.getByLabel('Method').selectOption('PUT');
+      await view.getByRole('button', { name: 'Save endpoint' }).click();
+      await view
+        .getByRole('status')
+        .filter({ hasText: `Events go to PUT ${endpoint}.` })
+        .waitFor();
+      await expect(t.ds.getRepository(Customer).findOneByOrFail({ id: customer.id })).resolves.toMatchObject({
+        webhookUri: endpoint,
+        webhookMethod: 'PUT',
+      });
+
+      // The secret, shown once; the page keeps no copy once dismissed.
+      await view.getByRole('button', { name: 'Roll the signing secret' }).click();
+      const secretElement = view.locator('.notice code');
+      await secretElement.waitFor();
+      const secret = (await secretElement.textContent()) ?? '';
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{32,}$/);
+      await view.getByText('A signing secret is set.').waitFor();
+      await view.getByRole('button', { name: 'Done' }).click();
+      await expect(page.content()).resolves.not.toContain(secret);
+
+      // A test event: queued, then delivered to the receiver, signed with that secret.
+      await view.getByRole('button', { name: 'Send a test event' }).click();
+      const queued = view.getByRole('status').filter({ hasText: /^Test event [0-9a-f-]{36} is queued\.$/ });
+      await queued.waitFor();
+      const eventId = /Test event (\S+) is queued/.exec((await queued.textContent()) ?? '')?.[1] ?? '';
+      const rows = view.locator('tbody').getByRole('row');
+      const testRow = rows.filter({ hasText: eventId });
+      await eventually(async () => {
+        await view.getByRole('button', { name: 'Refresh' }).click();
+        return testRow.locator('td[data-label="Status"]').textContent();
+      }, 'delivered');
+      await expect(testRow.locator('td[data-label="Event"] code').textContent()).resolves.toBe(
+        'webhook.test',
+      );
+      await expect(testRow.locator('td[data-label="Response"]').textContent()).resolves.toBe('204');
+
+      const delivery = received.find((r) => r.headers['webhook-id'] === eventId);
+      expect(delivery?.method).toBe('PUT');
+      expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({ type: 'webhook.test' });
+      const signed = `${eventId}.${String(delivery?.headers['webhook-timestamp'])}.${delivery?.body}`;
+      const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+      const expected = `v1,${createHmac('sha256', key).update(signed).digest('base64')}`;
+      expect(String(delivery?.headers['webhook-signature']).split(' ')).toContain(expected);
+
+      // The activity view names the webhook actions too.
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Activity' }).click();
+      await page
+        .locator('#activity-view tbody')
+        .getByRole('row')
+        .filter({ hasText: 'webhook.test' })
+        .waitFor();
+
+      await expect(fitsWidth(page)).resolves.toBe(true);
+      await context.close();
+      expect(errors).toEqual([]);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });

@@ -18,6 +18,8 @@ const ACTIONS = [
   'password.changed',
   'password.reset',
   'session.ended',
+  'webhook.secret_rolled',
+  'webhook.test',
 ];
 
 /** Who did it, in words: a login, a key (its prefix), the admin command... */
