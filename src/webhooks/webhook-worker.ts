@@ -47,7 +47,8 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   private readonly holder = randomUUID();
   private readonly limit = pLimit(CONCURRENCY);
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
+  /** Passes run one after another. */
+  private readonly passes = pLimit(1);
   private stopped = false;
 
   constructor(
@@ -59,22 +60,23 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), POLL_MS).unref();
+    this.timer = setInterval(() => {
+      if (this.passes.activeCount + this.passes.pendingCount === 0) void this.tick();
+    }, POLL_MS).unref();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.running;
+    await this.passes(() => Promise.resolve());
     await this.releaseLease().catch(() => undefined);
   }
 
-  /** One pass over what is due (the one already running, if any). */
+  /** One pass over what is due, begun after any pass already running. */
   tick(): Promise<void> {
-    this.running ??= this.pass()
-      .catch((error: unknown) => this.logger.warn(`Delivering webhooks failed: ${String(error)}`))
-      .finally(() => (this.running = null));
-    return this.running;
+    return this.passes(() =>
+      this.pass().catch((error: unknown) => this.logger.warn(`Delivering webhooks failed: ${String(error)}`)),
+    );
   }
 
   private async pass(): Promise<void> {
