@@ -172,7 +172,7 @@ describe.each(DATABASES)(
     });
 
     it("shows a key's activity, filtered by the key, and verifies the log", async () => {
-      await insertCustomer(t.ds, { username: 'ops-activity', permission: 32 });
+      const customer = await insertCustomer(t.ds, { username: 'ops-activity', permission: 32 });
       const context = await browser.newContext({ viewport: LAPTOP });
       const { page, errors } = await watchedPage(context);
       await logIn(page, 'ops-activity', PASSWORD);
@@ -205,7 +205,9 @@ describe.each(DATABASES)(
       await expect(rows.first().locator('td[data-label="Target"]').textContent()).resolves.toBe(
         'key “ops-watched-2”',
       );
-      await expect(rows.first().locator('td[data-label="Actor"]').textContent()).resolves.toMatch(/^login /);
+      await expect(rows.first().locator('td[data-label="Actor"]').textContent()).resolves.toBe(
+        'you, logged in',
+      );
       await expect(rows.first().locator('td[data-label="IP address"]').textContent()).resolves.toBe(
         '127.0.0.1',
       );
@@ -228,6 +230,16 @@ describe.each(DATABASES)(
 
       await view.getByRole('button', { name: 'Verify the log' }).click();
       await view.getByRole('status').filter({ hasText: 'The log is intact: 4 events.' }).waitFor();
+      // An event edited in the database: verify names it.
+      await t.ds.query('UPDATE audit_events SET client_ip = ? WHERE customer_id = ? AND sequence = 2', [
+        '198.51.100.1',
+        customer.id,
+      ]);
+      await view.getByRole('button', { name: 'Verify the log' }).click();
+      await view
+        .getByRole('status')
+        .filter({ hasText: 'The log does not hold from event 2 on (of 4).' })
+        .waitFor();
 
       await page.setViewportSize(PHONE);
       await expect(fitsWidth(page)).resolves.toBe(true);

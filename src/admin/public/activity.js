@@ -22,10 +22,12 @@ const ACTIONS = [
   'webhook.test',
 ];
 
-/** Who did it, in words: a login, a key (its prefix), the admin command... */
-function actorText(actor) {
+/** Who did it, in words: you or another customer by a login, a key (its prefix), the admin command... */
+function actorText(actor, ownId) {
   if (actor.via === 'accesskey') return `key ${actor.key_prefix ?? ''}…`;
-  if (actor.via === 'jwt') return `login ${actor.customer_id ? actor.customer_id.slice(0, 8) : ''}`;
+  if (actor.via === 'jwt')
+    return actor.customer_id === ownId ? 'you, logged in' : `customer ${actor.customer_id}, logged in`;
+  if (actor.via === 'password') return 'a login';
   return actor.via;
 }
 
@@ -70,6 +72,8 @@ export function mount(section, api) {
   );
 
   let nextPageToken = '';
+  /** The customer logged in (its log is the one shown), to name its own actions "you". */
+  let ownId = null;
   let keyNames = new Map();
 
   function targetText(target) {
@@ -85,13 +89,14 @@ export function mount(section, api) {
       { role: 'row', 'data-sequence': event.sequence },
       cell('Time', time(event.tm_create, '', true)),
       cell('Action', el('code', { text: event.action })),
-      cell('Actor', actorText(event.actor)),
+      cell('Actor', actorText(event.actor, ownId)),
       cell('Target', target),
       cell('IP address', event.client_ip || '—'),
     );
   }
 
   async function loadKeys() {
+    ownId ??= (await api('GET', 'v1.0/customer')).id;
     const chosen = key.value;
     const page = await api('GET', 'v1.0/accesskeys?page_size=100');
     keyNames = new Map(page.result.map((k) => [k.id, k.name || `${k.token_prefix}…`]));
