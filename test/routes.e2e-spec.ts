@@ -244,6 +244,38 @@ const ROUTES: Route[] = [
     badBody: async () => ({ path: '/v1.0/audit/verify?customer_id=x' }),
   },
   {
+    method: 'get',
+    path: '/v1.0/customer/webhook',
+    allowed: EVERYONE,
+    target: async () => ({ path: '/v1.0/customer/webhook' }),
+  },
+  {
+    method: 'post',
+    path: '/v1.0/customer/webhook-secret',
+    allowed: EVERYONE,
+    target: async () => ({ path: '/v1.0/customer/webhook-secret' }),
+  },
+  {
+    method: 'post',
+    path: '/v1.0/customer/webhook-test',
+    allowed: EVERYONE,
+    status: 202,
+    target: async (c, caller) => {
+      await c.t.ds.query('UPDATE customers SET webhook_uri = ? WHERE id = ?', [
+        'http://127.0.0.1:9/matrix',
+        caller.customer.id,
+      ]);
+      return { path: '/v1.0/customer/webhook-test' };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1.0/webhook-deliveries',
+    allowed: ADMINS,
+    target: async () => ({ path: '/v1.0/webhook-deliveries' }),
+    badBody: async () => ({ path: '/v1.0/webhook-deliveries?status=lost' }),
+  },
+  {
     method: 'post',
     path: '/auth/introspect',
     allowed: SUPER_ADMINS,

@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { hostOf, publicOnlyLookup, refusedRange } from './webhook-address.js';
 
 /** How long a receiver has to answer. */
-export const DELIVERY_TIMEOUT_MS = 10_000;
+const DELIVERY_TIMEOUT_MS = 10_000;
 /** The part of a receiver's answer kept, for `last_error`. */
 const EXCERPT_BYTES = 200;
 

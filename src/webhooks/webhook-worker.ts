@@ -16,17 +16,17 @@ import { WebhookRepository, type Delivery } from './webhook.repository.js';
 
 const POLL_MS = 1000;
 /** A lease not renewed for this long is taken over by another instance. */
-export const LEASE_MS = 30_000;
+const LEASE_MS = 30_000;
 /** Deliveries in flight at once (each to a different customer). */
 const CONCURRENCY = 8;
 const BATCH = 32;
 /** Retries wait 5 s, doubling, at most an hour; an event not delivered within a day has failed. */
 const FIRST_RETRY_MS = 5000;
 const LONGEST_RETRY_MS = 3600_000;
-export const GIVE_UP_AFTER_MS = 86400_000;
+const GIVE_UP_AFTER_MS = 86400_000;
 
 /** How long to wait after the `attempts`-th failed attempt. */
-export const retryDelay = (attempts: number) =>
+const retryDelay = (attempts: number) =>
   Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), LONGEST_RETRY_MS);
 
 const TAKE_LEASE = `local v = redis.call('GET', KEYS[1])
