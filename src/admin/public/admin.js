@@ -6,6 +6,8 @@
 //   session on the server and clears the cookie. Nothing is kept in localStorage or sessionStorage.
 // - Everything the API returns is rendered with textContent: a key named `<img onerror=...>` is text.
 
+import { mountViews, unmountViews } from './views.js';
+
 const DAY_SECONDS = 86400;
 const PAGE_SIZE = 100;
 const $ = (id) => document.getElementById(id);
@@ -257,6 +259,7 @@ function showLoggedIn() {
 
 function logOut(message = '') {
   session = null;
+  unmountViews();
   nextPageToken = '';
   hasMore = false;
   $('key-rows').replaceChildren();
@@ -333,6 +336,7 @@ async function enter(customer) {
   }
   session = { username: customer.username };
   showLoggedIn();
+  mountViews($('keys-view'), customer, api, () => logOut('Your session has ended. Log in again.'));
   await loadKeys();
 }
 
