@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { Deployment } from 'kubernetes-models/apps/v1';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, VARIABLES } from '../src/config/app-config.js';
 import { HealthController } from '../src/health/health.controller.js';
@@ -109,11 +110,10 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  it('the schemas refuse a broken manifest (the validation can fail)', async () => {
+  it('the schemas refuse a broken manifest (the validation can fail)', () => {
     const broken = structuredClone(deployment) as typeof deployment;
     (broken.spec.template.spec.containers[0].ports![0] as { containerPort: unknown }).containerPort = 'http';
-    const Model = await modelFor(broken);
-    expect(() => new Model(broken).validate()).toThrow();
+    expect(() => new Deployment(broken as object).validate()).toThrow(/containerPort/);
   });
 
   it('sets only variables the configuration class reads, and a pod environment it accepts', () => {
