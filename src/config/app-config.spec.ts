@@ -223,9 +223,36 @@ describe('loadConfig', () => {
           .redis,
       ).toEqual({ url: 'rediss://u:p@cache:6380/2', keyPrefix: 'prod:' });
       expect(failure({ JWT_SECRET: SECRET, REDIS_URL: 'http://cache:6379' })).toContain('REDIS_URL');
+      expect(
+        loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'rediss://cache:6380', REDIS_TLS_CA: 'PEM' }).redis,
+      ).toEqual({ url: 'rediss://cache:6380', keyPrefix: 'voipbin:', tlsCa: 'PEM' });
       expect(failure({ JWT_SECRET: SECRET, REDIS_URL: 'redis://x', REDIS_KEY_PREFIX: 'a b' })).toContain(
         'REDIS_KEY_PREFIX',
       );
+    });
+
+    it('reads REDIS_SENTINELS and REDIS_SENTINEL_NAME, REDIS_URL then optional, the cache on by default', () => {
+      const sentinels = {
+        JWT_SECRET: SECRET,
+        REDIS_SENTINELS: 's1:26379,10.0.0.2:26380',
+        REDIS_SENTINEL_NAME: 'auth',
+      };
+      const config = loadConfig(sentinels);
+      expect(config.redis).toEqual({
+        url: 'redis://',
+        keyPrefix: 'voipbin:',
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: '10.0.0.2', port: 26380 },
+        ],
+        sentinelName: 'auth',
+      });
+      expect(config.authCacheTtlMs).toBe(10_000);
+      expect(loadConfig({ ...sentinels, REDIS_URL: 'redis://:pw@ignored:1/3' }).redis!.url).toBe(
+        'redis://:pw@ignored:1/3',
+      );
+      expect(failure({ JWT_SECRET: SECRET, REDIS_SENTINELS: 's1' })).toContain('REDIS_SENTINELS');
+      expect(failure({ ...sentinels, REDIS_SENTINEL_NAME: 'a b' })).toContain('REDIS_SENTINEL_NAME');
     });
   });
 });

@@ -139,6 +139,24 @@ export class EnvironmentVariables {
   })
   REDIS_URL?: string;
 
+  /** Redis through Sentinel: host:port of each sentinel, separated by commas (REDIS_URL then gives only credentials, db and TLS). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/, {
+    message: 'REDIS_SENTINELS must be host:port of each sentinel, separated by commas',
+  })
+  REDIS_SENTINELS?: string;
+
+  /** The master name the sentinels watch. */
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, {
+    message: 'REDIS_SENTINEL_NAME must be 1..64 of the characters A-Z a-z 0-9 . _ -',
+  })
+  REDIS_SENTINEL_NAME = 'mymaster';
+
+  /** With rediss://: the PEM certificates of the authorities Redis's certificate is checked against, instead of the system's. */
+  @IsOptional()
+  @IsString()
+  REDIS_TLS_CA?: string;
+
   @Matches(/^[A-Za-z0-9:_.-]{1,64}$/, {
     message: 'REDIS_KEY_PREFIX must be 1..64 of the characters A-Z a-z 0-9 : _ . -',
   })
@@ -217,7 +235,15 @@ export class AppConfig {
   /** Fastify's `trustProxy`: whether and whom to believe about X-Forwarded-For. */
   readonly trustProxy: boolean | number | string;
   /** Shared login counters and revocations across instances; null: this instance alone. */
-  readonly redis: { url: string; keyPrefix: string } | null;
+  readonly redis: {
+    url: string;
+    keyPrefix: string;
+    /** Set: the master is found through these sentinels, under `sentinelName`. */
+    sentinels?: { host: string; port: number }[];
+    sentinelName?: string;
+    /** rediss:// with its own certificate authorities. */
+    tlsCa?: string;
+  } | null;
   readonly logLevel: string;
   /** Milliseconds a credential lookup is reused on this instance (0: every request asks the database). */
   readonly authCacheTtlMs: number;
@@ -278,6 +304,23 @@ function parseDatabaseUrl(url: string): DatabaseConfig {
   return { type: 'mysql', url };
 }
 
+/** Redis from REDIS_URL, or through REDIS_SENTINELS (REDIS_URL, if set, then naming no host that is used). */
+function redisConfig(vars: EnvironmentVariables): AppConfig['redis'] {
+  if (vars.REDIS_URL === undefined && vars.REDIS_SENTINELS === undefined) return null;
+  return {
+    url: vars.REDIS_URL ?? 'redis://',
+    keyPrefix: vars.REDIS_KEY_PREFIX,
+    ...(vars.REDIS_SENTINELS !== undefined && {
+      sentinels: vars.REDIS_SENTINELS.split(',').map((entry) => {
+        const at = entry.lastIndexOf(':');
+        return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+      }),
+      sentinelName: vars.REDIS_SENTINEL_NAME,
+    }),
+    ...(vars.REDIS_TLS_CA !== undefined && { tlsCa: vars.REDIS_TLS_CA }),
+  };
+}
+
 /** Validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // An empty variable counts as unset, so `PORT=` falls back to the default.
@@ -334,10 +377,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perUsername: vars.LOGIN_LIMIT_PER_USERNAME,
     },
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
-    redis: vars.REDIS_URL === undefined ? null : { url: vars.REDIS_URL, keyPrefix: vars.REDIS_KEY_PREFIX },
+    redis: redisConfig(vars),
     logLevel: vars.LOG_LEVEL,
     authCacheTtlMs:
-      (vars.AUTH_CACHE_TTL ?? (vars.REDIS_URL === undefined ? 0 : DEFAULT_SHARED_CACHE_TTL)) * 1000,
+      (vars.AUTH_CACHE_TTL ?? (redisConfig(vars) === null ? 0 : DEFAULT_SHARED_CACHE_TTL)) * 1000,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
     webhookAllowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',

@@ -33,7 +33,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       this.client = null;
       return;
     }
-    this.client = new Redis(config.redis.url, {
+    const { url, sentinels, sentinelName, tlsCa } = config.redis;
+    this.client = new Redis(url, {
+      ...(sentinels && { sentinels, name: sentinelName, failoverDetector: true }),
+      // rediss:// turns TLS on; its own authorities replace the system's.
+      ...(tlsCa !== undefined && url.startsWith('rediss:') && { tls: { ca: tlsCa } }),
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
