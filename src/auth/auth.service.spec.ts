@@ -53,7 +53,15 @@ function authWith(
       asked.push(`session:${id}`);
       const found = sessions.find((s) => s.id === id && s.customerId === customer?.id);
       return Promise.resolve(
-        found && customer ? { ...found, username: customer.username, permission: customer.permission } : null,
+        found && customer
+          ? {
+              id: found.id,
+              customerId: found.customerId,
+              tmLastSeen: found.tmLastSeen,
+              username: customer.username,
+              permission: customer.permission,
+            }
+          : null,
       );
     },
     seen: () => undefined,
