@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { resolveSecurityHeaders } from '@nestjs/core/security/security-headers.js';
 import type { FastifyBodyParser, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registerAdminPage } from './admin/admin-page.js';
 import { clientErrorResponse, sendError } from './common/error-envelope.js';
@@ -28,6 +29,28 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 /** helmet's default, sent only where the browser will honour it: over TLS. */
 const HSTS = 'max-age=31536000; includeSubDomains';
+/** The OWASP REST set, on every answer: a JSON answer is never cached, framed, sniffed or referred. */
+const API_HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy': "frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+/**
+ * helmet's full set (as Nest's useSecurityHeaders resolves it), for what a browser renders: the
+ * admin page and Swagger UI. Less `upgrade-insecure-requests`: served over plain HTTP on any host
+ * but localhost, it makes the browser fetch those pages' own scripts over HTTPS, which fails; both
+ * load only same-origin, relative URLs, so it protects nothing here. HSTS comes from the request
+ * hook, over TLS only.
+ */
+const PAGE_HEADERS: Record<string, string> = Object.fromEntries(
+  resolveSecurityHeaders({
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: false,
+  }).headers.map(([name, value]) => [name.toLowerCase(), value]),
+);
 
 const logger = new Logger('Errors');
 
@@ -50,7 +73,7 @@ export function createAdapter(trustProxy: boolean | number | string = false): Fa
     // The router's errors (a path that is not a valid URL, a path parameter too long) and the HTTP
     // parser's are the envelope too, and echo nothing of the request.
     frameworkErrors: (error: Error, req: FastifyRequest, reply: FastifyReply) => {
-      void reply.header('x-request-id', req.id);
+      void reply.headers(API_HEADERS).header('x-request-id', req.id);
       sendError(reply, req, error, logger);
     },
     clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => {
@@ -59,12 +82,20 @@ export function createAdapter(trustProxy: boolean | number | string = false): Fa
       socket.destroy(error);
     },
   });
-  // Every answer carries the request id, errors answered before any handler included, and, when it
-  // came over TLS (or through a trusted proxy that says so), HSTS: over plain HTTP it means nothing.
-  adapter.getInstance().addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id);
+  // Every answer carries the security headers and the request id, errors answered before any
+  // handler included, and, when it came over TLS (or through a trusted proxy that says so), HSTS:
+  // over plain HTTP it means nothing. Set through Fastify (not Node's setHeader and its merge).
+  const server = adapter.getInstance();
+  server.addHook('onRequest', (req, reply, done) => {
+    void reply.headers(API_HEADERS).header('x-request-id', req.id);
     if (req.protocol === 'https') void reply.header('strict-transport-security', HSTS);
     done();
+  });
+  // A page (anything but JSON: the admin page, Swagger UI and their assets) gets helmet's full set.
+  server.addHook('onSend', (_req, reply, payload, done) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type !== 'string' || !type.startsWith('application/json')) void reply.headers(PAGE_HEADERS);
+    done(null, payload);
   });
   return adapter;
 }
@@ -179,16 +210,6 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   readLoginBodyAsJson(app.getHttpAdapter().getInstance());
   await app.register(fastifyCookie);
   await app.register(fastifyCors, corsOptions(app.get(AppConfig)));
-  app.useSecurityHeaders({
-    // helmet's defaults, less `upgrade-insecure-requests`: served over plain HTTP on any host but
-    // localhost, that directive makes the browser fetch the admin page's and Swagger UI's own
-    // scripts over HTTPS, which fails. Both pages load only same-origin, relative URLs, so the
-    // directive protects nothing here.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-    referrerPolicy: { policy: 'no-referrer' },
-    // Sent by the request hook of createAdapter, over TLS only.
-    strictTransportSecurity: false,
-  });
   setupSwagger(app);
   await registerAdminPage(app);
   registerRequestHooks(app);

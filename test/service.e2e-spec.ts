@@ -87,7 +87,28 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('sends the security headers on every answer, errors and unknown routes included', async () => {
+  it('sends the OWASP REST headers on every JSON answer, errors and unknown routes included', async () => {
+    const owasp = {
+      'cache-control': 'no-store',
+      'content-security-policy': "frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    };
+    for (const res of [
+      await request(t.http).get('/health').expect(200),
+      await request(t.http).get('/v1.0/customer').expect(401),
+      await request(t.http).get('/no/such/route').expect(404),
+    ]) {
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers).toEqual(expect.objectContaining(owasp));
+      // Over plain HTTP, HSTS means nothing and is not sent (see the attacks spec for TLS).
+      expect(res.headers['strict-transport-security']).toBeUndefined();
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it("sends helmet's full set on the pages a browser renders: the admin page and Swagger UI", async () => {
     const names = [
       'content-security-policy',
       'cross-origin-opener-policy',
@@ -101,22 +122,17 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       'x-permitted-cross-domain-policies',
       'x-xss-protection',
     ];
-    const health = await request(t.http).get('/health').expect(200);
-    expect(health.headers['content-security-policy']).toContain("default-src 'self'");
-    expect(health.headers['content-security-policy']).toContain("frame-ancestors 'self'");
-    expect(health.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
-    // Over plain HTTP, HSTS means nothing and is not sent (see the deployment settings spec for TLS).
-    expect(health.headers['strict-transport-security']).toBeUndefined();
-    expect(health.headers['x-content-type-options']).toBe('nosniff');
-    expect(health.headers['referrer-policy']).toBe('no-referrer');
-    for (const res of [
-      health,
-      await request(t.http).get('/v1.0/customer').expect(401),
-      await request(t.http).get('/no/such/route').expect(404),
-      await request(t.http).get('/admin/').expect(200),
-    ]) {
-      for (const name of names) expect([name, res.headers[name]]).toEqual([name, health.headers[name]]);
-      expect(res.headers['x-powered-by']).toBeUndefined();
+    const admin = await request(t.http).get('/admin/').expect(200);
+    const docs = await request(t.http).get('/docs').redirects(1).expect(200);
+    for (const page of [admin, docs]) {
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(page.headers['content-security-policy']).toContain("frame-ancestors 'self'");
+      expect(page.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+      expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(page.headers['referrer-policy']).toBe('no-referrer');
+      expect(page.headers['strict-transport-security']).toBeUndefined();
+      for (const name of names) expect([name, page.headers[name]]).toEqual([name, admin.headers[name]]);
     }
   });
 

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { RouteSchema } from '@nestjs/platform-fastify';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditContext } from '../audit/audit-event.js';
 import { AuditedBy } from '../audit/origin.decorator.js';
@@ -10,7 +11,13 @@ import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
 import { accessKeyNotFound } from './accesskeys.errors.js';
 import { AccessKeysService } from './accesskeys.service.js';
-import { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
+import {
+  ACCESS_KEY_PAGE_SCHEMA,
+  ACCESS_KEY_SCHEMA,
+  AccessKeyDto,
+  AccessKeyPageDto,
+  NEW_ACCESS_KEY_SCHEMA,
+} from './dto/access-key.dto.js';
 import { CreateAccessKeyDto } from './dto/create-access-key.dto.js';
 import { DEFAULT_GRACE, RollAccessKeyDto } from './dto/roll-access-key.dto.js';
 import { UpdateAccessKeyDto } from './dto/update-access-key.dto.js';
@@ -29,6 +36,7 @@ export class AccessKeysController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Create an access key; its token is in this response only' })
   @ApiOkResponse({ type: AccessKeyDto, description: 'The new key, with its `token`.' })
+  @RouteSchema({ response: { 200: NEW_ACCESS_KEY_SCHEMA } })
   @ApiErrors(ApiError.invalidArgument([{ field: 'expire', message: 'expire must not be less than 86400' }]))
   create(
     @CurrentPrincipal() principal: Principal,
@@ -42,6 +50,7 @@ export class AccessKeysController {
   @Auth('accesskeys:read')
   @ApiOperation({ summary: "List the caller's access keys, newest first" })
   @ApiOkResponse({ type: AccessKeyPageDto })
+  @RouteSchema({ response: { 200: ACCESS_KEY_PAGE_SCHEMA } })
   @ApiErrors(ApiError.invalidArgument([{ field: 'page_size', message: 'page_size must not be less than 1' }]))
   list(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<AccessKeyPageDto> {
     return this.accessKeys.list(principal.customerId, query.page_size, query.page_token);
@@ -52,6 +61,7 @@ export class AccessKeysController {
   @ApiOperation({ summary: 'Get an access key' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: AccessKeyDto })
+  @RouteSchema({ response: { 200: ACCESS_KEY_SCHEMA } })
   @ApiErrors(BAD_ID, accessKeyNotFound())
   get(
     @CurrentPrincipal() principal: Principal,

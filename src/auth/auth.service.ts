@@ -113,16 +113,19 @@ export class AuthService implements OnModuleInit {
    * none: it must be of the customer's current token generation instead.
    */
   async validateJwt(claims: VerifiedJwt): Promise<Authenticated | AuthFailure> {
-    const customer = await this.customers.findLive(claims.sub);
-    if (customer === null) return 'invalid';
+    let found: Pick<Customer, 'id' | 'username' | 'permission'> | null;
     if (claims.sid === undefined) {
-      if (claims.gen !== customer.tokenGeneration) return 'invalid';
+      const customer = await this.customers.findLive(claims.sub);
+      found = customer !== null && claims.gen === customer.tokenGeneration ? customer : null;
     } else {
-      const session = await this.sessions.findLive(claims.sid);
-      if (session === null || session.customerId !== customer.id) return 'invalid';
+      // One lookup: the session and its customer together.
+      const session = await this.sessions.findCredential(claims.sid);
+      if (session === null || session.customerId !== claims.sub) return 'invalid';
       this.sessions.seen(session, this.clock.now());
+      found = { ...session, id: session.customerId };
     }
-    const { id, permission } = customer;
+    if (found === null) return 'invalid';
+    const { id, permission, username } = found;
     return {
       principal: {
         customerId: id,
@@ -131,7 +134,7 @@ export class AuthService implements OnModuleInit {
         rights: Rights.forPermission(permission),
         ...(claims.sid !== undefined && { sessionId: claims.sid }),
       },
-      username: customer.username,
+      username,
       exp: claims.exp,
     };
   }

@@ -59,9 +59,15 @@ function boundWaits(pool: Pool, deadlineMs: number): void {
 }
 
 function boundStatements(connection: PoolConnection, deadlineMs: number): void {
-  const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
-  // TypeORM calls query(sql, [values,] callback), through mysql2's promise wrapper.
-  (connection as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+  // TypeORM calls query(sql, [values,] callback); the per-request lookups (prepared.ts) execute().
+  for (const method of ['query', 'execute'] as const) boundStatement(connection, method, deadlineMs);
+}
+
+function boundStatement(connection: PoolConnection, method: 'query' | 'execute', deadlineMs: number): void {
+  const query = connection[method].bind(connection) as (...args: unknown[]) => unknown;
+  (connection as unknown as Record<string, (...args: unknown[]) => unknown>)[method] = (
+    ...args: unknown[]
+  ) => {
     const done = args.at(-1);
     if (typeof done !== 'function') return query(...args);
     // A commit whose answer never came may have been applied: the one fault a rollback cannot undo.

@@ -35,9 +35,16 @@ function repositories(revocations: Revocations) {
   });
   const keys = new AccessKeyRepository(
     {
-      query: (_sql: string, [hash]: string[]) => {
-        asked.push(hash);
-        return Promise.resolve([keyRow(hash)]);
+      // A driver that is neither SQLite nor MySQL: the lookup goes through dataSource.query.
+      manager: {
+        dataSource: {
+          options: { type: 'postgres' },
+          driver: {},
+          query: (_sql: string, [hash]: string[]) => {
+            asked.push(hash);
+            return Promise.resolve([keyRow(hash)]);
+          },
+        },
       },
     } as unknown as Repository<AccessKey>,
     revocations,

@@ -6,6 +6,7 @@ import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagi
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
 import { transaction } from '../common/transaction.js';
+import { preparedRead, type PreparedRead } from '../database/prepared.js';
 import type { AuditContext, AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { Revocations } from '../redis/revocations.js';
@@ -18,6 +19,31 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 
 const LIVE = `SELECT id, customer_id, client_ip, user_agent, tm_create, tm_last_seen, tm_expire, tm_end
   FROM sessions WHERE customer_id = ? AND tm_end IS NULL AND tm_expire > ?`;
+
+/**
+ * The one statement a JWT costs a request that misses the cache: the live session and its live
+ * customer together, by their primary keys, prepared on the driver (database/prepared.ts).
+ */
+const JWT_CREDENTIAL = `SELECT s.id, s.customer_id, s.tm_last_seen, c.username, c.permission
+  FROM sessions s INNER JOIN customers c ON c.id = s.customer_id
+  WHERE s.id = ? AND s.tm_end IS NULL AND c.tm_delete IS NULL`;
+
+/** What authentication needs of a live session and of its live customer. */
+export interface SessionCredential {
+  id: string;
+  customerId: string;
+  tmLastSeen: Date;
+  username: string;
+  permission: number;
+}
+
+interface SessionCredentialRow {
+  id: string;
+  customer_id: string;
+  tm_last_seen: Date | string;
+  username: string;
+  permission: number | string;
+}
 
 interface SessionRow {
   id: string;
@@ -39,7 +65,8 @@ interface SessionRow {
 @Injectable()
 export class SessionRepository {
   private readonly logger = new Logger('Sessions');
-  private readonly cache: ReadThroughCache<Session>;
+  private readonly cache: ReadThroughCache<SessionCredential>;
+  private readonly findCredentialRow: PreparedRead<SessionCredentialRow>;
   /** The last use this instance wrote of each session, so that a use within the minute writes nothing. */
   private readonly seenAt = new LRUCache<string, number>({ max: CACHED_SESSIONS });
 
@@ -48,6 +75,7 @@ export class SessionRepository {
     private readonly revocations: Revocations,
     private readonly audit: AuditRepository,
   ) {
+    this.findCredentialRow = preparedRead(sessions.manager.dataSource, JWT_CREDENTIAL);
     this.cache = revocations.cache(CACHED_SESSIONS, (revoked, cache) => {
       if (revoked.kind === 'session') cache.delete(revoked.id);
       else if (revoked.kind === 'customer') cache.deleteWhere((s) => s.customerId === revoked.id);
@@ -66,16 +94,27 @@ export class SessionRepository {
     );
   }
 
-  /** The session with this id, while it has not ended. */
-  findLive(id: string): Session | Promise<Session | null> {
-    return this.cache.get(id, () => this.sessions.findOneBy({ id, tmEnd: IsNull() }));
+  /** The session with this id while it has not ended, with its customer while that lives. */
+  findCredential(id: string): SessionCredential | Promise<SessionCredential | null> {
+    return this.cache.get(id, async () => {
+      const [row] = await this.findCredentialRow([id]);
+      return row === undefined
+        ? null
+        : {
+            id: row.id,
+            customerId: row.customer_id,
+            tmLastSeen: fromSqlDatetime(row.tm_last_seen),
+            username: row.username,
+            permission: Number(row.permission),
+          };
+    });
   }
 
   /**
    * Records a use of the session at `at`, behind the request and at most once a minute; never moves
    * `tm_last_seen` back. A write that fails is only logged: the next use a minute on tries again.
    */
-  seen(session: Session, at: Date): void {
+  seen(session: Pick<SessionCredential, 'id' | 'tmLastSeen'>, at: Date): void {
     const last = Math.max(this.seenAt.get(session.id) ?? 0, session.tmLastSeen.getTime());
     if (at.getTime() - last < LAST_SEEN_RESOLUTION_MS) return;
     this.seenAt.set(session.id, at.getTime());

@@ -25,6 +25,9 @@ const USAGE = `Usage: npm run bench -- [switches]
   --duration S       seconds of each autocannon run (default 5)
   --connections N    connections of each autocannon run; the login load uses 16 (default 50)
   --no-build         run dist/ as it is (default: npm run build first)
+  --config shipped|redis  the service as shipped (no Redis, the cache off), or with REDIS_URL
+                     (the cache on by default; --redis-url) (default: the cache on, no Redis)
+  --redis-url URL    the Redis server of --config redis (default redis://127.0.0.1:6379)
   --references       also measure the reference servers of test/bench/reference.mjs (default off)
   --only REGEX       only the throughput scenarios whose name matches, case-insensitive; the
                      login table and --soak run only if REGEX matches "login" too (default: all)
@@ -54,6 +57,8 @@ function parseSwitches() {
         soak: { type: 'boolean', default: false },
         references: { type: 'boolean', default: false },
         webhooks: { type: 'boolean', default: false },
+        config: { type: 'string' },
+        'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
         only: { type: 'string' },
         'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/voipbin_bench' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -117,7 +122,13 @@ function underLogins(url, headers) {
 
 async function mainScenarios() {
   const baseline = await startBaseline();
-  const { base, child } = await startService(await prepareDatabase(opts.db, opts['mysql-url'], ''));
+  const configs = {
+    shipped: { AUTH_CACHE_TTL: '' },
+    redis: { AUTH_CACHE_TTL: '', REDIS_URL: opts['redis-url'] },
+  };
+  const env = opts.config === undefined ? {} : configs[opts.config];
+  if (env === undefined) throw new Error(`--config: shipped or redis, not ${opts.config}`);
+  const { base, child } = await startService(await prepareDatabase(opts.db, opts['mysql-url'], ''), env);
   const { jwtToken, accessKey } = await seedAdmin(base);
   const me = new URL(`${base}/v1.0/customer`);
   const scenarios = [

@@ -68,3 +68,40 @@ export class AccessKeyPageDto {
   @ApiProperty(NEXT_PAGE_TOKEN)
   next_page_token: string;
 }
+
+const nullableTime = { type: ['string', 'null'] } as const;
+const strings = { type: 'array', items: { type: 'string' } } as const;
+
+/**
+ * AccessKeyDto as a JSON schema for Fastify's response serialiser (fast-json-stringify): an answer
+ * is written from it in one compiled pass rather than by JSON.stringify. Its keys are in the DTO's
+ * order, which is the order the answer shows them in; `withToken` for the create answer.
+ */
+function accessKeySchema(withToken: boolean) {
+  const properties = {
+    id: { type: 'string' },
+    customer_id: { type: 'string' },
+    name: { type: 'string' },
+    detail: { type: 'string' },
+    ...(withToken && { token: { type: 'string' } }),
+    token_prefix: { type: 'string' },
+    tm_expire: { type: 'string' },
+    tm_create: { type: 'string' },
+    tm_update: nullableTime,
+    tm_delete: nullableTime,
+    tm_last_used: nullableTime,
+    scopes: strings,
+    allowed_cidrs: strings,
+  };
+  return { type: 'object', properties, required: Object.keys(properties) };
+}
+
+export const ACCESS_KEY_SCHEMA = accessKeySchema(false);
+export const NEW_ACCESS_KEY_SCHEMA = accessKeySchema(true);
+
+/** AccessKeyPageDto, likewise. */
+export const ACCESS_KEY_PAGE_SCHEMA = {
+  type: 'object',
+  properties: { result: { type: 'array', items: ACCESS_KEY_SCHEMA }, next_page_token: { type: 'string' } },
+  required: ['result', 'next_page_token'],
+};
