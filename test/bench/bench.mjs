@@ -3,6 +3,7 @@
 // run. Not a test: it prints numbers. `npm run bench -- --help` lists the switches; see
 // docs/performance.md for what it measured on this project's machine.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { keyLookupPlan, measure, rssMiB, run, runOverTokens, table } from './measure.mjs';
@@ -31,6 +32,9 @@ const USAGE = `Usage: npm run bench -- [switches]
                      service's RSS before and after (default off)
   --growth           instead of the tables: the lookups with 1,000 and with 1,000,000 keys in the
                      table; needs --db mysql; ignores --references, --only, --soak (default off)
+  --webhooks         instead of the tables: authenticated calls of a customer whose webhook_uri is
+                     a dead receiver (it accepts connections and never answers), beside those of
+                     one with no webhook, in the same rounds (default off)
   --mysql-url URL    the MySQL server for --db mysql, and the name of the database each run
                      creates and drops: <name>_<pid>, or <name>_growth_<pid> with --growth
                      (default mysql://root@127.0.0.1:3306/voipbin_bench)
@@ -49,6 +53,7 @@ function parseSwitches() {
         growth: { type: 'boolean', default: false },
         soak: { type: 'boolean', default: false },
         references: { type: 'boolean', default: false },
+        webhooks: { type: 'boolean', default: false },
         only: { type: 'string' },
         'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/voipbin_bench' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -230,6 +235,54 @@ async function growth() {
   console.log(`RSS of the service: ${rssMiB(child.pid)} MiB\n`);
 }
 
+/**
+ * Webhooks off the request path: the same calls by a customer with no webhook and by one whose
+ * receiver never answers (each delivery waits out its timeout), side by side in each round.
+ */
+async function webhooks() {
+  const baseline = await startBaseline();
+  const dead = createServer(() => undefined);
+  await new Promise((resolve) => dead.listen(0, '127.0.0.1', resolve));
+  const deadUri = `http://127.0.0.1:${dead.address().port}/hook`;
+  const url = await prepareDatabase(opts.db, opts['mysql-url'], 'webhooks');
+  const { base } = await startService(url, { WEBHOOK_ALLOW_PRIVATE: 'true' });
+  const plain = await login(base);
+  const hooked = { username: 'bench-hooked', password: randomBytes(15).toString('base64url') };
+  await call(base, 'POST', '/v1.0/customers', { token: plain, body: hooked });
+  const { token: hookedJwt } = await call(base, 'POST', '/auth/login', { body: hooked });
+  await call(base, 'PUT', '/v1.0/customer', {
+    token: hookedJwt,
+    body: { webhook_uri: deadUri, webhook_method: 'POST' },
+  });
+  await call(base, 'POST', '/v1.0/customer/webhook-secret', { token: hookedJwt });
+  const calls = (who, token) => [
+    {
+      name: `GET /v1.0/customer, JWT, ${who}`,
+      run: () => run(`${base}/v1.0/customer`, load, { headers: { authorization: `Bearer ${token}` } }),
+    },
+    {
+      name: `POST /v1.0/accesskeys (an event each), JWT, ${who}`,
+      run: () =>
+        run(`${base}/v1.0/accesskeys`, load, {
+          method: 'POST',
+          body: '{}',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        }),
+    },
+  ];
+  const [getPlain, postPlain] = calls('no webhook', plain);
+  const [getHooked, postHooked] = calls('dead receiver', hookedJwt);
+  table(
+    `Webhooks: a dead receiver beside none, ${opts.db}, ${load.connections} connections, ${load.rounds} rounds of ${load.duration} s (medians)`,
+    await measure(baseline, [getPlain, getHooked, postPlain, postHooked], load),
+  );
+  const pending = await call(base, 'GET', '/v1.0/webhook-deliveries?status=pending&page_size=100', {
+    token: hookedJwt,
+  });
+  console.log(`Deliveries still pending for the dead receiver (first page): ${pending.result.length}\n`);
+  dead.close();
+}
+
 try {
   if (!opts['no-build']) build();
   console.log(
@@ -237,6 +290,7 @@ try {
       `${load.connections} connections\n`,
   );
   if (opts.growth) await growth();
+  else if (opts.webhooks) await webhooks();
   else await mainScenarios();
 } catch (error) {
   console.error(error);
