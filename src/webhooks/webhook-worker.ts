@@ -26,8 +26,7 @@ const LONGEST_RETRY_MS = 3600_000;
 const GIVE_UP_AFTER_MS = 86400_000;
 
 /** How long to wait after the `attempts`-th failed attempt. */
-const retryDelay = (attempts: number) =>
-  Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), LONGEST_RETRY_MS);
+const retryDelay = (attempts: number) => Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), LONGEST_RETRY_MS);
 
 const TAKE_LEASE = `local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
