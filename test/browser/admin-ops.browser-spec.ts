@@ -36,10 +36,10 @@ describe.each(DATABASES)(
       await page.getByRole('heading', { name: 'Your access keys' }).waitFor();
     }
 
-    /** Reads until the value is `expected` (the page answers a click asynchronously), or fails with the last. */
+    /** Reads for up to 15 s until the value is `expected` (the page, and the delivery worker, answer later), or fails with the last. */
     async function eventually<T>(read: () => Promise<T>, expected: T): Promise<void> {
       let last = await read();
-      for (let i = 0; i < 50 && JSON.stringify(last) !== JSON.stringify(expected); i++) {
+      for (let i = 0; i < 150 && JSON.stringify(last) !== JSON.stringify(expected); i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         last = await read();
       }
