@@ -157,7 +157,14 @@ function cell(label, className, ...content) {
   td.setAttribute('role', 'cell');
   td.dataset.label = label;
   if (className) td.className = className;
-  td.append(...content);
+  // One child per cell: on a phone a cell is a grid of its label and its value.
+  if (content.length > 1) {
+    const value = document.createElement('span');
+    value.append(...content);
+    td.append(value);
+  } else {
+    td.append(...content);
+  }
   return td;
 }
 
@@ -212,7 +219,10 @@ function keyRow(key) {
   } else if (left < EXPIRES_SOON_MS) {
     expires.push(badge('expires soon', 'warn', 'In less than 7 days: roll it or make a new one.'));
   }
-  const name = [document.createTextNode(key.name || '(no name)')];
+  const keyName = document.createElement('span');
+  keyName.className = 'key-name';
+  keyName.textContent = key.name || '(no name)';
+  const name = [keyName];
   if (key.quarantined) {
     name.push(badge('quarantined', '', 'Found in public: refused until it is rolled or deleted.'));
   } else if (key.tm_leaked) {
