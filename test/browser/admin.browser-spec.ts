@@ -506,7 +506,9 @@ describe('the admin page and Swagger UI in Chromium', () => {
     for (const token of [rolled, billingToken]) {
       await request(t.http).get('/v1.0/accesskeys').set('authorization', `Bearer ${token}`).expect(200);
     }
-    const stored = await t.ds.getRepository(AccessKey).findOneByOrFail({ name: 'billing sync' });
+    const stored = await t.ds
+      .getRepository(AccessKey)
+      .findOneByOrFail({ customerId: customer.id, name: 'billing sync' });
     expect(Math.abs(stored.tmPreviousExpire!.getTime() - (Date.now() + 3600_000))).toBeLessThan(60_000);
 
     // Phone width: nothing scrolls sideways; the screenshot the README shows.
