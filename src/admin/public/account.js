@@ -308,11 +308,14 @@ export async function mount(section, api, message = '') {
   const redraw = (said) => mount(section, api, said);
   const sessions = sessionsCard(api, redraw);
   await sessions.load();
+  const heading = el('h1', { tabIndex: -1 }, 'Account');
   section.replaceChildren(
-    el('h1', {}, 'Account'),
+    heading,
     el('p', { role: 'status', id: 'account-status', className: message ? 'done' : 'muted' }, message),
     passwordCard(api),
     totpCard(api, customer, redraw),
     sessions.card,
   );
+  // The view was drawn anew (the button just used among it): focus goes to its top, not to <body>.
+  heading.focus();
 }
