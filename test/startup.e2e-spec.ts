@@ -54,6 +54,14 @@ describe('starting the built service', () => {
       redirect: 'manual',
     });
     expect([browser.status, browser.headers.get('location')]).toEqual([302, '/admin/']);
+    // The built page's modules, the QR library from node_modules among them.
+    for (const file of ['account.js', 'vendor/qrcode.mjs']) {
+      const served = await fetch(`${service.url}/admin/${file}`);
+      expect([served.status, served.headers.get('content-type')]).toEqual([
+        200,
+        expect.stringMatching(/javascript/),
+      ]);
+    }
   });
 
   it('in production writes a generated first password to a file only its user reads, never to the log', async () => {

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
@@ -9,7 +10,14 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 const ADMIN_PUBLIC_DIR = join(import.meta.dirname, 'public');
 
 /**
- * The admin page at /admin: static HTML, CSS and one ES module that call the public API like any
+ * The QR library the Account view draws the TOTP enrolment code with, served from this service
+ * (the CSP allows 'self' only, and the secret in the code must reach no third party).
+ */
+const QR_MODULE = createRequire(import.meta.url).resolve('qrcode-generator');
+const QR_FILE = 'qrcode.mjs';
+
+/**
+ * The admin page at /admin: static HTML, CSS and ES modules that call the public API like any
  * client. It is a plain Fastify route, outside Nest's guard, and needs no credential: the page
  * holds nothing but its own code until someone logs in through it.
  */
@@ -22,5 +30,13 @@ export async function registerAdminPage(app: NestFastifyApplication): Promise<vo
     // /admin redirects to /admin/, so that the page's relative URLs (admin.js, admin.css) resolve.
     redirect: true,
     index: 'index.html',
+  });
+  // Only the one file of the package's dist/ folder.
+  await app.register(fastifyStatic, {
+    root: dirname(QR_MODULE),
+    prefix: '/admin/vendor/',
+    decorateReply: false,
+    index: false,
+    allowedPath: (pathName) => pathName === `/${QR_FILE}`,
   });
 }

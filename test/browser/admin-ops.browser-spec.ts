@@ -57,13 +57,13 @@ describe.each(DATABASES)(
       const { page, errors } = await watchedPage(context);
       await logIn(page, ADMIN_USERNAME, ADMIN_PASSWORD);
 
-      // By keyboard: the nav's tabs are buttons in the tab order.
+      // By keyboard: the nav's entries are links in the tab order.
       const customersTab = page
         .getByRole('navigation', { name: 'Views' })
-        .getByRole('button', { name: 'Customers' });
+        .getByRole('link', { name: 'Customers' });
       await customersTab.focus();
       await page.keyboard.press('Enter');
-      await expect(customersTab.getAttribute('aria-current')).resolves.toBe('true');
+      await expect(customersTab.getAttribute('aria-current')).resolves.toBe('page');
       const view = page.locator('#customers-view');
       const rows = view.locator('tbody').getByRole('row');
       await rows.filter({ hasText: 'ops-alpha' }).waitFor();
@@ -152,9 +152,10 @@ describe.each(DATABASES)(
       const { page, errors } = await watchedPage(context);
       await logIn(page, 'ops-admin', PASSWORD);
       const nav = page.getByRole('navigation', { name: 'Views' });
-      await nav.getByRole('button', { name: 'Activity' }).waitFor();
-      await expect(nav.getByRole('button').allTextContents()).resolves.toEqual([
-        'Access keys',
+      await nav.getByRole('link', { name: 'Activity' }).waitFor();
+      await expect(nav.getByRole('link').allTextContents()).resolves.toEqual([
+        'Keys',
+        'Account',
         'Activity',
         'Webhooks',
       ]);
@@ -166,7 +167,7 @@ describe.each(DATABASES)(
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByRole('alert').filter({ hasText: 'ops-manager may not manage access keys' }).waitFor();
       await expect(page.getByRole('navigation', { name: 'Views' }).count()).resolves.toBe(0);
-      await expect(page.getByRole('button', { name: 'Customers' }).count()).resolves.toBe(0);
+      await expect(page.getByRole('link', { name: 'Customers' }).count()).resolves.toBe(0);
       await context.close();
       expect(errors).toEqual([]);
     });
@@ -185,12 +186,12 @@ describe.each(DATABASES)(
         await page.getByRole('heading', { name: `Your new access key: ${name}` }).waitFor();
       }
       const keyRow = page.locator('#key-rows').getByRole('row').filter({ hasText: 'ops-watched' });
-      await keyRow.getByRole('button', { name: 'Rename' }).click();
-      await page.getByRole('dialog', { name: 'Rename key' }).getByLabel('Name').fill('ops-watched-2');
-      await page.getByRole('dialog', { name: 'Rename key' }).getByRole('button', { name: 'Save' }).click();
+      await keyRow.getByRole('button', { name: 'Edit' }).click();
+      await page.getByRole('dialog', { name: 'Edit key' }).getByLabel('Name').fill('ops-watched-2');
+      await page.getByRole('dialog', { name: 'Edit key' }).getByRole('button', { name: 'Save' }).click();
       await page.locator('#key-rows').getByRole('row').filter({ hasText: 'ops-watched-2' }).waitFor();
 
-      await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Activity' }).click();
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Activity' }).click();
       const view = page.locator('#activity-view');
       const rows = view.locator('tbody').getByRole('row');
       // Everything, newest first: the rename, the two creations, the login.
@@ -265,10 +266,7 @@ describe.each(DATABASES)(
         await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
         const { page, errors } = await watchedPage(context);
         await logIn(page, 'ops-hooks', PASSWORD);
-        await page
-          .getByRole('navigation', { name: 'Views' })
-          .getByRole('button', { name: 'Webhooks' })
-          .click();
+        await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Webhooks' }).click();
         const view = page.locator('#webhooks-view');
         await view.getByText('No signing secret yet').waitFor();
         await view.getByText('No deliveries yet.').waitFor();
@@ -322,10 +320,7 @@ describe.each(DATABASES)(
         expect(String(delivery?.headers['webhook-signature']).split(' ')).toContain(expected);
 
         // The activity view names the webhook actions too.
-        await page
-          .getByRole('navigation', { name: 'Views' })
-          .getByRole('button', { name: 'Activity' })
-          .click();
+        await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Activity' }).click();
         await page
           .locator('#activity-view tbody')
           .getByRole('row')

@@ -11,6 +11,7 @@ import { LAPTOP, launchChromium, PHONE, startServer, watchedPage } from './brows
 
 /** Written by the test run and embedded in the README. */
 const SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'admin.png');
+const PHONE_SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'admin-phone.png');
 const DAY_MS = 86400_000;
 
 describe('the admin page and Swagger UI in Chromium', () => {
@@ -88,11 +89,12 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await expect(page.locator('#key-rows img, #key-rows b').count()).resolves.toBe(0);
     await expect(page.evaluate(() => (window as { pwned?: number }).pwned)).resolves.toBeUndefined();
 
-    // The expired key is listed and marked; the live one is not.
+    // The expired key is listed and marked so; the live one is not.
     await expect(rows.filter({ hasText: 'old export' }).locator('.badge').textContent()).resolves.toBe(
       'expired',
     );
-    await expect(hostileRow.locator('.badge').count()).resolves.toBe(0);
+    // The factory's key expires in a day: marked as soon to expire, not as expired.
+    await expect(hostileRow.locator('.badge').allTextContents()).resolves.toEqual(['expires soon']);
     // Gone from the next listing (and from the README's screenshot).
     const keys = t.ds.getRepository(AccessKey);
     await keys.update({ id: hostileKey.id }, { tmDelete: new Date() });
@@ -138,14 +140,16 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await page.getByRole('button', { name: 'Done' }).click();
     await expect(tokenElement.isVisible()).resolves.toBe(false);
 
-    // Rename.
-    await reportingRow.getByRole('button', { name: 'Rename' }).click();
-    const renameDialog = page.getByRole('dialog', { name: 'Rename key' });
-    await renameDialog.getByLabel('Name').fill('reporting (retired)');
-    await renameDialog.getByRole('button', { name: 'Save' }).click();
+    // Edit the name and the detail.
+    await reportingRow.getByRole('button', { name: 'Edit' }).click();
+    const editDialog = page.getByRole('dialog', { name: 'Edit key' });
+    await editDialog.getByLabel('Name').fill('reporting (retired)');
+    await editDialog.getByLabel('Detail').fill('replaced by the new exporter');
+    await editDialog.getByRole('button', { name: 'Save' }).click();
     await rows.filter({ hasText: 'reporting (retired)' }).waitFor();
     await expect(keys.findOneByOrFail({ tokenPrefix: token.slice(0, 11) })).resolves.toMatchObject({
       name: 'reporting (retired)',
+      detail: 'replaced by the new exporter',
     });
 
     // Delete asks first: Cancel keeps the key, Delete removes it.
@@ -403,6 +407,153 @@ describe('the admin page and Swagger UI in Chromium', () => {
 
     expect(first.errors).toEqual([]);
     expect(second.errors).toEqual([expect.stringMatching(/^console: Failed to load resource: .* 401/)]);
+    await context.close();
+  });
+
+  it('searches, sorts, marks and rolls keys, by keyboard, and fits a phone', async () => {
+    const customer = await insertCustomer(t.ds);
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    const ahead = (ms: number) => new Date(Date.now() + ms);
+    const { token: billingToken } = await insertAccessKey(t.ds, customer.id, {
+      name: 'billing sync',
+      tmCreate: ago(90 * DAY_MS),
+      tmExpire: ahead(3 * DAY_MS),
+      tmLastUsed: ago(2 * 3600_000),
+    });
+    await insertAccessKey(t.ds, customer.id, {
+      name: 'nightly export',
+      tmCreate: ago(10 * DAY_MS),
+      tmExpire: ahead(200 * DAY_MS),
+    });
+    await insertAccessKey(t.ds, customer.id, {
+      name: 'old export',
+      tmCreate: ago(400 * DAY_MS),
+      tmExpire: ago(35 * DAY_MS),
+      tmLastUsed: ago(40 * DAY_MS),
+    });
+    const { key: deploy } = await insertAccessKey(t.ds, customer.id, {
+      name: 'ci deploy',
+      tmCreate: ago(DAY_MS),
+      tmExpire: ahead(300 * DAY_MS),
+      tmLastUsed: ago(5 * 60_000),
+    });
+
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    // The leak fields come from the secret-scanning work: add them to the real answer for one key,
+    // a hostile leak_url to another, to see how the page renders them.
+    await page.route('**/v1.0/accesskeys?*', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { result: Record<string, unknown>[] };
+      for (const key of body.result) {
+        if (key.id === deploy.id) {
+          Object.assign(key, { quarantined: true, leak_url: 'https://github.com/acme/app/blob/main/.env' });
+        } else if (key.name === 'nightly export') {
+          Object.assign(key, {
+            quarantined: false,
+            tm_leaked: key.tm_create,
+            leak_url: 'javascript:alert(1)',
+          });
+        }
+      }
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${baseUrl}/admin`);
+    await page.getByLabel('Username').fill(customer.username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByText('4 keys', { exact: true }).waitFor();
+    const names = () => page.locator('#key-rows .key-name').allTextContents();
+    await expect(names()).resolves.toEqual(['ci deploy', 'nightly export', 'billing sync', 'old export']);
+
+    // Marks: soon to expire (< 7 days), expired, quarantined with where it leaked, leaked.
+    const row = (name: string) => page.locator('#key-rows tr').filter({ hasText: name });
+    await expect(row('billing sync').locator('.badge').allTextContents()).resolves.toEqual(['expires soon']);
+    await expect(row('old export').locator('.badge').allTextContents()).resolves.toEqual(['expired']);
+    await expect(row('ci deploy').locator('.badge').allTextContents()).resolves.toEqual(['quarantined']);
+    await expect(
+      row('ci deploy').getByRole('link', { name: 'where it leaked' }).getAttribute('href'),
+    ).resolves.toBe('https://github.com/acme/app/blob/main/.env');
+    await expect(row('nightly export').locator('.badge').allTextContents()).resolves.toEqual(['leaked']);
+    await expect(row('nightly export').getByRole('link').count()).resolves.toBe(0);
+
+    // Search by name, then sort by expiry and by last use.
+    await page.getByLabel('Search by name').fill('EXPORT');
+    await expect(names()).resolves.toEqual(['nightly export', 'old export']);
+    await expect(page.locator('#key-count').textContent()).resolves.toBe('2 of 4 keys');
+    await page.getByLabel('Search by name').fill('nothing like it');
+    await page.getByText('No key has a name with that in it.').waitFor();
+    await page.getByLabel('Search by name').fill('');
+    await page.getByLabel('Sort by').selectOption('tm_expire');
+    await expect(names()).resolves.toEqual(['old export', 'billing sync', 'nightly export', 'ci deploy']);
+    await page.getByLabel('Sort by').selectOption('tm_last_used');
+    await expect(names()).resolves.toEqual(['ci deploy', 'billing sync', 'old export', 'nightly export']);
+
+    // Roll by keyboard with a grace of an hour: the card names the key, and both secrets work.
+    await row('billing sync').getByRole('button', { name: 'Roll billing sync' }).focus();
+    await page.keyboard.press('Enter');
+    const rollDialog = page.getByRole('dialog', { name: 'Roll key' });
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('roll-grace');
+    await rollDialog.getByLabel('The old secret keeps working for').selectOption({ label: '1 hour' });
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Roll');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'New secret for the key: billing sync' }).waitFor();
+    const rolled = (await page.locator('#new-token').textContent()) ?? '';
+    expect(rolled).toMatch(/^vb_/);
+    expect(rolled).not.toBe(billingToken);
+    for (const token of [rolled, billingToken]) {
+      await request(t.http).get('/v1.0/accesskeys').set('authorization', `Bearer ${token}`).expect(200);
+    }
+    const stored = await t.ds
+      .getRepository(AccessKey)
+      .findOneByOrFail({ customerId: customer.id, name: 'billing sync' });
+    expect(Math.abs(stored.tmPreviousExpire!.getTime() - (Date.now() + 3600_000))).toBeLessThan(60_000);
+
+    // Phone width: nothing scrolls sideways; the screenshot the README shows.
+    await page.setViewportSize(PHONE);
+    await expect(
+      page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+    ).resolves.toBe(true);
+    await expect(row('ci deploy').getByRole('button', { name: 'Roll ci deploy' }).isVisible()).resolves.toBe(
+      true,
+    );
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('ends the session of every tab when one tab logs out, and the API refuses it', async () => {
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const first = await watchedPage(context);
+    const pageLogin = first.page.waitForResponse((res) => res.url().endsWith('/auth/login') && res.ok());
+    await first.page.goto(`${baseUrl}/admin`);
+    await first.page.getByLabel('Username').fill(ADMIN_USERNAME);
+    await first.page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await first.page.getByRole('button', { name: 'Log in' }).click();
+    await first.page.getByRole('heading', { name: 'Your access keys' }).waitFor();
+    const { token } = (await (await pageLogin).json()) as { token: string };
+
+    // A second tab shares the cookie: logged in without a form.
+    const second = await watchedPage(context);
+    await second.page.goto(`${baseUrl}/admin#account`);
+    await second.page.getByRole('heading', { name: 'Sessions' }).waitFor();
+    await second.page.getByRole('button', { name: 'Log out' }).click();
+    await second.page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(401);
+    await request(t.http).get('/v1.0/customer').set('cookie', `token=${token}`).expect(401);
+
+    // The first tab learns it on its next call.
+    await first.page.getByRole('link', { name: 'Account' }).click();
+    await first.page
+      .getByRole('alert')
+      .filter({ hasText: 'Your session has ended. Log in again.' })
+      .waitFor();
+    await expect(first.page.locator('#account-view').isVisible()).resolves.toBe(false);
+    expect(first.errors).toEqual([expect.stringMatching(/^console: Failed to load resource: .* 401/)]);
+    expect(second.errors).toEqual([]);
     await context.close();
   });
 });

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Clock } from '../../src/common/clock.js';
 import { startApp, type TestApp } from '../support/app.js';
 
 /** Debian's Chromium (`apt-get install chromium`): Playwright's own browser download is not used. */
@@ -13,8 +14,11 @@ export function launchChromium(args: string[] = []): Promise<Browser> {
 }
 
 /** The real app on SQLite in memory, listening on a free port of the loopback interface. */
-export async function startServer(env: NodeJS.ProcessEnv = {}): Promise<{ t: TestApp; baseUrl: string }> {
-  const t = await startApp('sqlite::memory:', env);
+export async function startServer(
+  env: NodeJS.ProcessEnv = {},
+  clock?: Clock,
+): Promise<{ t: TestApp; baseUrl: string }> {
+  const t = await startApp('sqlite::memory:', env, clock);
   await t.app.listen(0, '127.0.0.1');
   const { port } = t.http.address() as AddressInfo;
   return { t, baseUrl: `http://127.0.0.1:${port}` };

@@ -5,8 +5,12 @@
 //   the browser says the request comes from this origin. It survives a reload; "Log out" ends the
 //   session on the server and clears the cookie. Nothing is kept in localStorage or sessionStorage.
 // - Everything the API returns is rendered with textContent: a key named `<img onerror=...>` is text.
+// - Views: each nav entry names a <section data-view>; an entry with data-module is an ES module of
+//   its own whose `mount(section, api)` draws the view each time it is opened (account.js, ...).
+// - A 401 STEP_UP_REQUIRED (a sensitive change, for an account with a second factor) asks for a
+//   fresh code, trades it at POST /auth/step-up for a fresh session cookie, and retries once.
 
-import { mountViews, unmountViews } from './views.js';
+import { mountViews, showMounted, unmountViews } from './views.js';
 
 const DAY_SECONDS = 86400;
 const PAGE_SIZE = 100;
@@ -14,6 +18,8 @@ const $ = (id) => document.getElementById(id);
 
 /** Who is logged in (the cookie holds the session); null on the login form. */
 let session = null; // { username }
+/** Every key loaded so far, in the API's order (newest first); search and sort work on these. */
+let allKeys = [];
 let nextPageToken = '';
 /** Whether a page of keys follows the ones shown: only then is there a "Show more". */
 let hasMore = false;
@@ -25,11 +31,14 @@ class ApiFailure extends Error {
     const message = (error && error.message) || `The request failed (HTTP ${status}).`;
     super(details.length > 0 ? `${message} ${details.join('; ')}.` : message);
     this.status = status;
+    this.reason = (error && error.reason) || '';
   }
 }
 
-/** Calls the API next to this page (relative URLs, so a path prefix in front of the service works). */
-async function api(method, path, body) {
+/** 401 reasons that do not mean the session is gone. */
+const FACTOR_REASONS = new Set(['OTP_REQUIRED', 'OTP_INVALID', 'STEP_UP_REQUIRED']);
+
+async function send(method, path, body) {
   const headers = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(new URL(`../${path}`, document.baseURI), {
@@ -44,6 +53,72 @@ async function api(method, path, body) {
   return data;
 }
 
+/**
+ * Calls the API next to this page (relative URLs, so a path prefix in front of the service works).
+ * Asks for a fresh second factor when the API wants one; a session that has ended goes back to the
+ * login form (the error it throws then is marked `sessionEnded`).
+ */
+async function api(method, path, body) {
+  try {
+    return await send(method, path, body);
+  } catch (error) {
+    if (!(error instanceof ApiFailure) || error.status !== 401 || !session) throw error;
+    if (error.reason === 'STEP_UP_REQUIRED') {
+      await stepUp();
+      return send(method, path, body);
+    }
+    if (!FACTOR_REASONS.has(error.reason)) {
+      logOut('Your session has ended. Log in again.');
+      error.sessionEnded = true;
+    }
+    throw error;
+  }
+}
+
+// ---- step-up: a fresh code for a sensitive change
+
+/** The step-up asked for now, shared by calls that need it at the same time. */
+let pendingStepUp = null;
+
+function stepUp() {
+  pendingStepUp ??= new Promise((resolve, reject) => {
+    const dialog = $('step-up-dialog');
+    const form = $('step-up-form');
+    $('step-up-otp').value = '';
+    $('step-up-error').textContent = '';
+    const submit = async (event) => {
+      event.preventDefault();
+      const button = event.submitter ?? form.querySelector('[type=submit]');
+      button.disabled = true;
+      try {
+        await send('POST', 'auth/step-up', { otp: $('step-up-otp').value.trim() });
+        done();
+        resolve();
+      } catch (error) {
+        $('step-up-error').textContent = error instanceof Error ? error.message : String(error);
+        $('step-up-otp').select();
+      } finally {
+        button.disabled = false;
+      }
+    };
+    const cancelled = () => {
+      done();
+      reject(new Error('Not done: this change needs a code from your authenticator app.'));
+    };
+    const done = () => {
+      form.removeEventListener('submit', submit);
+      dialog.removeEventListener('close', cancelled);
+      pendingStepUp = null;
+      if (dialog.open) dialog.close();
+    };
+    form.addEventListener('submit', submit);
+    dialog.addEventListener('close', cancelled);
+    dialog.showModal();
+    $('step-up-otp').focus();
+  });
+  return pendingStepUp;
+}
+
 /** Runs an action with its button disabled; an expired session goes back to the login form. */
 async function busy(button, errorElement, action) {
   button.disabled = true;
@@ -51,9 +126,7 @@ async function busy(button, errorElement, action) {
   try {
     await action();
   } catch (error) {
-    if (error instanceof ApiFailure && error.status === 401 && session) {
-      logOut('Your session has ended. Log in again.');
-    } else {
+    if (!error.sessionEnded) {
       errorElement.textContent = error instanceof Error ? error.message : String(error);
     }
   } finally {
@@ -86,7 +159,14 @@ function cell(label, className, ...content) {
   td.setAttribute('role', 'cell');
   td.dataset.label = label;
   if (className) td.className = className;
-  td.append(...content);
+  // One child per cell: on a phone a cell is a grid of its label and its value.
+  if (content.length > 1) {
+    const value = document.createElement('span');
+    value.append(...content);
+    td.append(value);
+  } else {
+    td.append(...content);
+  }
   return td;
 }
 
@@ -99,26 +179,73 @@ function button(text, className, onClick) {
   return b;
 }
 
+function badge(text, className = '', title = '') {
+  const span = document.createElement('span');
+  span.className = `badge ${className}`.trim();
+  span.textContent = text;
+  if (title) span.title = title;
+  return span;
+}
+
+/** A key this close to its expiry is marked, so that it is rolled or replaced in time. */
+const EXPIRES_SOON_MS = 7 * DAY_SECONDS * 1000;
+
+/** The leak report's address, as a link only when it is http(s): never a `javascript:` URL. */
+function leakLink(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  const a = document.createElement('a');
+  a.href = parsed.href;
+  a.rel = 'noopener noreferrer';
+  a.target = '_blank';
+  a.className = 'leak-link';
+  a.textContent = 'where it leaked';
+  return a;
+}
+
 function keyRow(key) {
   const tr = document.createElement('tr');
   tr.setAttribute('role', 'row');
   tr.dataset.id = key.id;
 
-  const expired = new Date(key.tm_expire).getTime() <= Date.now();
+  const left = new Date(key.tm_expire).getTime() - Date.now();
   const expires = [timeElement(key.tm_expire, '')];
-  if (expired) {
+  if (left <= 0) {
     tr.classList.add('is-expired');
-    const badge = document.createElement('span');
-    badge.className = 'badge';
-    badge.textContent = 'expired';
-    expires.push(badge);
+    expires.push(badge('expired'));
+  } else if (left < EXPIRES_SOON_MS) {
+    expires.push(badge('expires soon', 'warn', 'In less than 7 days: roll it or make a new one.'));
   }
+  const keyName = document.createElement('span');
+  keyName.className = 'key-name';
+  keyName.textContent = key.name || '(no name)';
+  const name = [keyName];
+  if (key.quarantined) {
+    name.push(badge('quarantined', '', 'Found in public: refused until it is rolled or deleted.'));
+  } else if (key.tm_leaked) {
+    name.push(badge('leaked', '', `Found in public on ${key.tm_leaked}.`));
+  }
+  if (key.tm_disabled) name.push(badge('disabled', 'warn', 'Disabled for being unused.'));
+  const link = key.leak_url ? leakLink(key.leak_url) : null;
+  if (link) name.push(link);
+
   const prefix = document.createElement('code');
   prefix.textContent = `${key.token_prefix}…`;
   prefix.title = 'The first characters of the key';
+  const label = key.name || key.token_prefix;
+  const action = (text, className, onClick) => {
+    const b = button(text, className, onClick);
+    b.setAttribute('aria-label', `${text} ${label}`);
+    return b;
+  };
 
   tr.append(
-    cell('Name', 'name', key.name || '(no name)'),
+    cell('Name', 'name', ...name),
     cell('Detail', 'detail', key.detail),
     cell('Key', '', prefix),
     cell('Created', '', timeElement(key.tm_create, '')),
@@ -128,8 +255,9 @@ function keyRow(key) {
     cell(
       '',
       'actions-cell',
-      button('Rename', 'link', () => openRename(key)),
-      button('Delete', 'link danger-text', () => openDelete(key)),
+      action('Edit', 'link', () => openEdit(key)),
+      action('Roll', 'link', () => openRoll(key)),
+      action('Delete', 'link danger-text', () => openDelete(key)),
     ),
   );
   return tr;
@@ -218,11 +346,26 @@ $('scope-filter').addEventListener('input', () => {
   for (const row of $('scope-list').children) row.hidden = !row.dataset.resource.includes(filter);
 });
 
-function showCount() {
-  const rows = $('key-rows').children.length;
-  $('empty').hidden = rows > 0;
-  $('keys').hidden = rows === 0;
-  $('key-count').textContent = rows === 1 ? '1 key' : `${rows} keys${hasMore ? ' so far' : ''}`;
+/** Newest or soonest first; a key never used goes last when sorting by last use. */
+const SORTS = {
+  tm_create: (a, b) => b.tm_create.localeCompare(a.tm_create),
+  tm_expire: (a, b) => a.tm_expire.localeCompare(b.tm_expire),
+  tm_last_used: (a, b) => (b.tm_last_used ?? '').localeCompare(a.tm_last_used ?? ''),
+};
+
+/** Draws the keys loaded so far, searched by name and sorted as the toolbar says. */
+function renderKeys() {
+  const search = $('key-search').value.trim().toLowerCase();
+  const shown = allKeys
+    .filter((key) => (key.name || '').toLowerCase().includes(search))
+    .sort(SORTS[$('key-sort').value] ?? SORTS.tm_create);
+  $('key-rows').replaceChildren(...shown.map(keyRow));
+  const total = allKeys.length;
+  $('empty').hidden = total > 0;
+  $('no-match').hidden = total === 0 || shown.length > 0;
+  $('keys').hidden = shown.length === 0;
+  const count = total === 1 ? '1 key' : `${total} keys${hasMore ? ' so far' : ''}`;
+  $('key-count').textContent = shown.length === total ? count : `${shown.length} of ${count}`;
   $('more').hidden = !hasMore;
 }
 
@@ -234,9 +377,7 @@ function keysPage(pageToken, size = PAGE_SIZE) {
 
 async function loadKeys(append = false) {
   const page = await keysPage(append ? nextPageToken : '');
-  const rows = page.result.map(keyRow);
-  if (append) $('key-rows').append(...rows);
-  else $('key-rows').replaceChildren(...rows);
+  allKeys = append ? [...allKeys, ...page.result] : page.result;
   nextPageToken = page.next_page_token;
   // Every page with keys has a next_page_token, the last one too: the page after it is empty. A
   // page shorter than asked for is the last; after a full one, a one-key look ahead tells.
@@ -244,31 +385,71 @@ async function loadKeys(append = false) {
     page.result.length === PAGE_SIZE &&
     nextPageToken !== '' &&
     (await keysPage(nextPageToken, 1)).result.length > 0;
-  showCount();
+  renderKeys();
 }
+
+$('key-search').addEventListener('input', renderKeys);
+$('key-sort').addEventListener('change', renderKeys);
 
 // ---- views
 
+const navLinks = () => [...document.querySelectorAll('#nav a[data-view]')];
+
+/** Shows the view a nav entry names (the first one for an unknown hash); a module draws its own. */
+async function showView(hash) {
+  const links = navLinks();
+  const link = links.find((a) => a.hash === hash) ?? links[0];
+  for (const a of links) {
+    if (a === link) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  for (const section of document.querySelectorAll('main > section[data-view]')) {
+    section.hidden = section.id !== link.dataset.view;
+  }
+  const section = $(link.dataset.view);
+  if (link.dataset.module) {
+    const module = await import(`./${link.dataset.module}`);
+    await module.mount(section, api);
+  } else if (section.id === 'keys-view') {
+    $('key-name').focus();
+  } else {
+    showMounted(section);
+  }
+}
+
+window.addEventListener('hashchange', () => {
+  if (session) void busy($('logout'), $('app-error'), () => showView(location.hash));
+});
+
 function showLoggedIn() {
   $('login-view').hidden = true;
-  $('keys-view').hidden = false;
+  $('nav').hidden = false;
   $('session').hidden = false;
   $('whoami').textContent = session.username;
-  $('key-name').focus();
 }
 
 function logOut(message = '') {
   session = null;
   unmountViews();
+  allKeys = [];
   nextPageToken = '';
   hasMore = false;
   $('key-rows').replaceChildren();
+  $('key-search').value = '';
   hideNewKey();
   $('app-error').textContent = '';
-  $('keys-view').hidden = true;
+  for (const section of document.querySelectorAll('main > section[data-view]')) {
+    section.hidden = true;
+    // A module's view holds what it showed (recovery codes among them): gone with the session.
+    if (section.id !== 'keys-view') section.replaceChildren();
+  }
+  for (const dialog of document.querySelectorAll('dialog')) if (dialog.open) dialog.close();
+  $('nav').hidden = true;
   $('session').hidden = true;
   $('login-view').hidden = false;
   $('password').value = '';
+  $('login-otp').value = '';
+  $('login-otp-field').hidden = true;
   $('login-error').textContent = message;
   $('username').focus();
 }
@@ -279,15 +460,36 @@ function hideNewKey() {
   $('copy-status').textContent = '';
 }
 
+/** The token of a new key, or the new secret of a rolled one: shown once, with the key's name. */
+function showToken(title, key) {
+  $('new-key-title').firstChild.textContent = title;
+  $('new-key-name').textContent = key.name || key.token_prefix;
+  $('new-token').textContent = key.token;
+  $('copy-status').textContent = '';
+  $('new-key').hidden = false;
+  $('copy').focus();
+}
+
 // ---- dialogs
 
 let dialogKey = null;
 
-function openRename(key) {
+function openEdit(key) {
   dialogKey = key;
-  $('rename-name').value = key.name;
-  $('rename-dialog').showModal();
-  $('rename-name').select();
+  $('edit-name').value = key.name;
+  $('edit-detail').value = key.detail;
+  $('edit-dialog').showModal();
+  $('edit-name').select();
+}
+
+function openRoll(key) {
+  dialogKey = key;
+  const name = key.name || key.token_prefix;
+  $('roll-text').textContent =
+    `“${name}” gets a new secret, shown once. Clients still using the old one keep working only for the time you choose.`;
+  $('roll-grace').value = '86400';
+  $('roll-dialog').showModal();
+  $('roll-grace').focus();
 }
 
 function openDelete(key) {
@@ -314,9 +516,23 @@ $('login-form').addEventListener('submit', (event) => {
     $('login-error').textContent = 'Enter your username and password.';
     return;
   }
+  const otp = $('login-otp-field').hidden ? '' : $('login-otp').value.trim();
   void busy(event.submitter ?? $('login-form').querySelector('button'), $('login-error'), async () => {
-    await api('POST', 'auth/login', { username, password });
+    try {
+      await api('POST', 'auth/login', otp ? { username, password, otp } : { username, password });
+    } catch (error) {
+      // An account with a second factor: ask for the code, and log in again with it.
+      if (error instanceof ApiFailure && error.reason === 'OTP_REQUIRED') {
+        $('login-otp-field').hidden = false;
+        $('login-otp').focus();
+        throw new Error('Enter the code from your authenticator app.', { cause: error });
+      }
+      if (error instanceof ApiFailure && error.reason === 'OTP_INVALID') $('login-otp').select();
+      throw error;
+    }
     $('password').value = '';
+    $('login-otp').value = '';
+    $('login-otp-field').hidden = true;
     await enter(await api('GET', 'auth/session'));
   });
 });
@@ -336,8 +552,11 @@ async function enter(customer) {
   }
   session = { username: customer.username };
   showLoggedIn();
-  mountViews($('keys-view'), customer, api, () => logOut('Your session has ended. Log in again.'));
+  mountViews(document.querySelector('#nav ul'), document.querySelector('main'), customer, api, () =>
+    logOut('Your session has ended. Log in again.'),
+  );
   await loadKeys();
+  await showView(location.hash);
 }
 
 // A session from before a reload: the cookie, while the API still takes it.
@@ -374,11 +593,7 @@ $('create-form').addEventListener('submit', (event) => {
     });
     $('create-form').reset();
     $('key-scopes').hidden = true;
-    $('new-key-name').textContent = key.name || key.token_prefix;
-    $('new-token').textContent = key.token;
-    $('copy-status').textContent = '';
-    $('new-key').hidden = false;
-    $('copy').focus();
+    showToken('Your new access key: ', key);
     await loadKeys();
   });
 });
@@ -400,14 +615,26 @@ $('more').addEventListener('click', (event) => {
   void busy(event.currentTarget, $('app-error'), () => loadKeys(true));
 });
 
-$('rename-form').addEventListener('submit', (event) => {
+$('edit-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const key = dialogKey;
-  const name = $('rename-name').value.trim();
+  const body = { name: $('edit-name').value.trim(), detail: $('edit-detail').value.trim() };
   // Closed first, so that an error shows on the page rather than behind the dialog.
-  $('rename-dialog').close();
+  $('edit-dialog').close();
   void busy(event.submitter, $('app-error'), async () => {
-    await api('PUT', `v1.0/accesskeys/${encodeURIComponent(key.id)}`, { name });
+    await api('PUT', `v1.0/accesskeys/${encodeURIComponent(key.id)}`, body);
+    await loadKeys();
+  });
+});
+
+$('roll-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = dialogKey;
+  const grace = Number($('roll-grace').value);
+  $('roll-dialog').close();
+  void busy(event.submitter, $('app-error'), async () => {
+    const rolled = await api('POST', `v1.0/accesskeys/${encodeURIComponent(key.id)}/roll`, { grace });
+    showToken('New secret for the key: ', rolled);
     await loadKeys();
   });
 });

@@ -1,5 +1,6 @@
-// The views beside the keys: a nav of tabs, one section per view, each module's `mount(section, api)`.
-// admin.js calls mountViews on login and unmountViews on logout, which drops every view's state.
+// The views beside Keys and Account: an entry each in the header's nav and a section each in <main>,
+// drawn once by the module's `mount(section, api)`; admin.js shows them like its own views and calls
+// `showMounted` when one is opened. mountViews runs on login, unmountViews on logout.
 import { mount as mountActivity } from './activity.js';
 import { mount as mountCustomers } from './customers.js';
 import { el } from './ops-ui.js';
@@ -18,13 +19,13 @@ function viewsFor(permission) {
   ];
 }
 
-let mounted = null;
+let mounted = [];
 
 /**
- * Adds the nav and the views before `keysView`. `api(method, path, body)` is the page's API client;
- * `onExpired` runs when the API answers 401 (the session has ended).
+ * Adds each view's nav entry to `navList` and its section to `main`. `api(method, path, body)` is the
+ * page's API client; `onExpired` runs when the API answers 401 (the session has ended).
  */
-export function mountViews(keysView, customer, api, onExpired) {
+export function mountViews(navList, main, customer, api, onExpired) {
   unmountViews();
   const guarded = async (...args) => {
     try {
@@ -34,47 +35,33 @@ export function mountViews(keysView, customer, api, onExpired) {
       throw error;
     }
   };
-  const nav = el('nav', { class: 'ops-nav', 'aria-label': 'Views' });
-  const tabs = [{ id: 'keys', label: 'Access keys', section: keysView, show: null }];
   for (const view of viewsFor(customer.permission)) {
     const section = el('section', {
       id: `${view.id}-view`,
       class: 'stack-lg',
       'aria-label': view.label,
+      'data-view': '',
       hidden: true,
     });
-    keysView.after(section);
-    const mountedView = view.mount(section, guarded);
-    tabs.push({ ...view, section, show: mountedView && mountedView.show });
+    main.append(section);
+    const item = el('li');
+    item.append(el('a', { href: `#${view.id}`, 'data-view': section.id, text: view.label }));
+    navList.append(item);
+    const drawn = view.mount(section, guarded);
+    mounted.push({ item, section, show: drawn && drawn.show });
   }
+}
 
-  function open(tab) {
-    for (const other of tabs) {
-      other.section.hidden = other !== tab;
-      other.button.setAttribute('aria-current', String(other === tab));
-    }
-    if (tab.show) void tab.show();
-  }
-  for (const tab of tabs) {
-    tab.button = el('button', {
-      type: 'button',
-      class: 'ops-tab',
-      text: tab.label,
-      onclick: () => open(tab),
-    });
-    nav.append(tab.button);
-  }
-  keysView.before(nav);
-  mounted = { nav, tabs };
-  open(tabs[0]);
+/** Called when the view in `section` is opened: a view that reloads on opening does so. */
+export function showMounted(section) {
+  const view = mounted.find((m) => m.section === section);
+  if (view && view.show) void view.show();
 }
 
 export function unmountViews() {
-  if (!mounted) return;
-  mounted.nav.remove();
-  for (const tab of mounted.tabs) {
-    if (tab.id === 'keys') tab.section.hidden = true;
-    else tab.section.remove();
+  for (const view of mounted) {
+    view.item.remove();
+    view.section.remove();
   }
-  mounted = null;
+  mounted = [];
 }
