@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   'password.changed',
   'password.reset',
   'session.ended',
+  'key_policy.updated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
