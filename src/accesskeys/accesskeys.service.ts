@@ -37,6 +37,9 @@ function toAccessKeyDto(key: ShownKey, token?: string): AccessKeyDto {
     tm_last_used: key.tmLastUsed?.toISOString() ?? null,
     scopes: key.scopes,
     allowed_cidrs: key.allowedCidrs,
+    quarantined: key.quarantined,
+    leak_url: key.leakUrl,
+    tm_leaked: key.tmLeaked?.toISOString() ?? null,
   };
 }
 
@@ -103,6 +106,9 @@ export class AccessKeysService {
       tmPreviousExpire: null,
       scopes,
       allowedCidrs,
+      quarantined: false,
+      leakUrl: null,
+      tmLeaked: null,
     };
     await this.keys.insert(
       key,

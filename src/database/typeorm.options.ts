@@ -16,6 +16,7 @@ import { AuditEvents1796300000000 } from './migrations/1796300000000-AuditEvents
 import { AuditCheckpoints1796300000001 } from './migrations/1796300000001-AuditCheckpoints.js';
 import { Sessions1796400000000 } from './migrations/1796400000000-Sessions.js';
 import { KeyPolicies1796500000000 } from './migrations/1796500000000-KeyPolicies.js';
+import { KeyLeaks1796500000001 } from './migrations/1796500000001-KeyLeaks.js';
 
 /**
  * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   AuditCheckpoints1796300000001,
   Sessions1796400000000,
   KeyPolicies1796500000000,
+  KeyLeaks1796500000001,
 ];
 
 /**
