@@ -3,6 +3,7 @@ import { generateKeyPairSync, hash, sign } from 'node:crypto';
 import request from 'supertest';
 import { generateAccessKeyToken } from '../src/accesskeys/access-key-token.js';
 import { AccessKeyRepository } from '../src/accesskeys/access-key.repository.js';
+import { Permission } from '../src/customers/customer.entity.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, login, startApp, type TestApp } from './support/app.js';
 import { auditEvents } from './support/audit.js';
 import { DATABASES } from './support/databases.js';
@@ -145,6 +146,34 @@ describe.each(DATABASES)('POST /v1.0/secret-scanning/github on $name', (database
     });
     const leaked = (await auditEvents(t.ds, customer.id)).filter((e) => e.action === 'accesskey.leaked');
     expect(JSON.parse(leaked[0].data)).toMatchObject({ leak_action: 'notify' });
+  });
+
+  it('under quarantine leaves the key its reads: writes are 403 KEY_QUARANTINED, introspection says so', async () => {
+    const customer = await insertCustomer(t.ds);
+    await policy(customer.id, customer.username, 'quarantine');
+    const { key, token } = await insertAccessKey(t.ds, customer.id, { scopes: ['*:write'] });
+    expect(await status(token, 'put')).toBe(200);
+    const body = reportOf([token]);
+    expect((await post(body, signed(body)).expect(200)).body[0].label).toBe('true_positive');
+    expect(await status(token)).toBe(200);
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await request(t.http).get('/v1.0/accesskeys').set(auth)).status).toBe(200);
+    const refused = await request(t.http).put('/v1.0/customer').set(auth).send({ detail: 'x' }).expect(403);
+    expect(refused.body.error.reason).toBe('KEY_QUARANTINED');
+    const minted = await request(t.http).post('/v1.0/accesskeys').set(auth).send({}).expect(403);
+    expect(minted.body.error.reason).toBe('KEY_QUARANTINED');
+
+    const root = await insertCustomer(t.ds, { permission: Permission.ProjectSuperAdmin });
+    const rootJwt = await login(t.http, root.username, PASSWORD);
+    const seen = await request(t.http)
+      .post('/auth/introspect')
+      .set('authorization', `Bearer ${rootJwt}`)
+      .send({ token })
+      .expect(200);
+    expect(seen.body).toMatchObject({ active: true, quarantined: true, scope: '*:read' });
+    const [row] = await t.ds.query('SELECT quarantined, tm_delete FROM access_keys WHERE id = ?', [key.id]);
+    expect(Boolean(Number(row.quarantined))).toBe(true);
+    expect(row.tm_delete).toBeNull();
   });
 
   it('refuses a body that is not a list of reports, once signed', async () => {
