@@ -15,6 +15,7 @@ import { requestIdFor } from './common/request-id.js';
 import { AppConfig } from './config/app-config.js';
 import { Draining } from './health/draining.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { keepRawBody } from './common/raw-body.js';
 
 const BODY_LIMIT = 100 * 1024;
 /** No body the API takes is nested more than a few levels; deeper ones only cost (or crash) a walk. */
@@ -138,6 +139,7 @@ function registerBodyParsers(app: NestFastifyApplication): void {
 function jsonBody(server: FastifyInstance): BodyParser {
   const parse = server.getDefaultJsonParser('remove', 'remove');
   return (req, body, done) => {
+    keepRawBody(req, body);
     void parse(req, body.toString(), (error, parsed) => {
       if (error) done(error, undefined);
       else if (deeperThan(parsed, MAX_JSON_DEPTH)) {

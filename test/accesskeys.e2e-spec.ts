@@ -21,6 +21,9 @@ const KEY_FIELDS = [
   'tm_last_used',
   'scopes',
   'allowed_cidrs',
+  'quarantined',
+  'leak_url',
+  'tm_leaked',
 ];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 

@@ -165,12 +165,15 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       '/v1.0/auth/explain',
       '/v1.0/credentials/revoke',
       '/v1.0/customer',
+      '/v1.0/customer/key-policy',
       '/v1.0/customer/password',
       '/v1.0/customer/sessions',
       '/v1.0/customer/sessions/{id}',
       '/v1.0/customers',
       '/v1.0/customers/{id}',
+      '/v1.0/customers/{id}/key-policy',
       '/v1.0/scopes',
+      '/v1.0/secret-scanning/github',
     ]);
     expect(doc.paths['/v1.0/accesskeys'].get.security).toEqual([
       { bearer: [] },
@@ -194,7 +197,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ route: `${method} ${path}`, operation })),
     );
-    expect(operations).toHaveLength(31);
+    expect(operations).toHaveLength(36);
 
     for (const { route, operation } of operations) {
       expect({ route, summary: operation.summary }).toEqual({ route, summary: expect.stringMatching(/\w/) });

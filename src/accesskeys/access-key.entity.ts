@@ -64,4 +64,15 @@ export class AccessKey {
   /** The networks (CIDRs) the key may be used from; empty: anywhere. */
   @Column({ name: 'allowed_cidrs', type: 'varchar', length: 1024, default: '[]', transformer: JSON_LIST })
   allowedCidrs: string[];
+
+  /** A leak report under the `quarantine` policy left the key its read scopes only. */
+  @Column({ type: 'boolean', default: false })
+  quarantined: boolean;
+
+  /** Where a leak report said the key was found (its last report). */
+  @Column({ name: 'leak_url', type: 'varchar', length: 2048, nullable: true })
+  leakUrl: string | null;
+
+  @Column({ name: 'tm_leaked', type: 'datetime', precision: 3, nullable: true })
+  tmLeaked: Date | null;
 }

@@ -10,6 +10,7 @@ import { transaction } from '../common/transaction.js';
 import { preparedRead, type PreparedRead } from '../database/prepared.js';
 import { Revocations } from '../redis/revocations.js';
 import { AccessKey } from './access-key.entity.js';
+import type { LeakAction } from './key-policy.entity.js';
 
 /** What a key's answer shows: never its hashes. */
 export type ShownKey = Omit<AccessKey, 'customer' | 'tokenHash' | 'previousTokenHash' | 'tmPreviousExpire'>;
@@ -27,6 +28,17 @@ export interface KeyCredential {
   tmLastUsed: Date | null;
   scopes: string[];
   allowedCidrs: string[];
+  /** Left its read scopes only by a leak report. */
+  quarantined: boolean;
+}
+
+/** What a leak report does to a key: see KeyPolicy.leakAction. */
+export interface Leak {
+  url: string | null;
+  at: Date;
+  action: LeakAction;
+  /** The secret reported is the one a roll replaced: revoking ends its grace, the key goes on. */
+  previous: boolean;
 }
 
 /** What a key's owner may change of it. */
@@ -44,12 +56,12 @@ const CACHED_KEYS = 10_000;
  * SQLite and MySQL/MariaDB.
  */
 const FIND_BY_TOKEN_HASH = `SELECT k.id, k.customer_id, k.token_hash, k.tm_expire, k.tm_previous_expire,
-    k.tm_last_used, k.scopes, k.allowed_cidrs, c.username, c.permission
+    k.tm_last_used, k.scopes, k.allowed_cidrs, k.quarantined, c.username, c.permission
   FROM access_keys k INNER JOIN customers c ON c.id = k.customer_id
   WHERE (k.token_hash = ? OR k.previous_token_hash = ?) AND k.tm_delete IS NULL AND c.tm_delete IS NULL`;
 
 const LIVE_KEYS_OF_CUSTOMER = `SELECT id, customer_id, name, detail, token_prefix, tm_expire, tm_create, tm_update,
-    tm_delete, tm_last_used, scopes, allowed_cidrs
+    tm_delete, tm_last_used, scopes, allowed_cidrs, quarantined, leak_url, tm_leaked
   FROM access_keys WHERE customer_id = ? AND tm_delete IS NULL`;
 
 interface CredentialRow {
@@ -61,6 +73,7 @@ interface CredentialRow {
   tm_last_used: Date | string | null;
   scopes: string;
   allowed_cidrs: string;
+  quarantined: number | boolean;
   username: string;
   permission: number | string;
 }
@@ -78,6 +91,9 @@ interface KeyRow {
   tm_last_used: Date | string | null;
   scopes: string;
   allowed_cidrs: string;
+  quarantined: number | boolean;
+  leak_url: string | null;
+  tm_leaked: Date | string | null;
 }
 
 /**
@@ -186,6 +202,28 @@ export class AccessKeyRepository {
     return rolled;
   }
 
+  /**
+   * Records a leak report on a live key and does what the customer's policy says: `revoke`
+   * deletes it (or ends the grace of a replaced secret), `quarantine` leaves it its read scopes,
+   * `notify` changes nothing else. Every instance drops the key at once. False when no live key
+   * has this id.
+   */
+  async recordLeak(customerId: string, id: string, leak: Leak, event: AuditRecord): Promise<boolean> {
+    const changes: QueryDeepPartialEntity<AccessKey> = {
+      leakUrl: leak.url,
+      tmLeaked: leak.at,
+      tmUpdate: leak.at,
+    };
+    if (leak.action === 'quarantine') changes.quarantined = true;
+    if (leak.action === 'revoke' && leak.previous) {
+      changes.previousTokenHash = null;
+      changes.tmPreviousExpire = null;
+    } else if (leak.action === 'revoke') changes.tmDelete = leak.at;
+    const changed = await this.change(customerId, id, changes, event);
+    if (changed !== null) await this.revocations.publish({ kind: 'key', id });
+    return changed !== null;
+  }
+
   /** Records a use; never moves `tm_last_used` backwards. */
   async markUsed(id: string, at: Date): Promise<void> {
     await transaction(this.keys.manager.dataSource, (m) =>
@@ -231,6 +269,7 @@ function fromCredentialRow(row: CredentialRow, tokenHash: string): KeyCredential
     tmLastUsed: fromSqlDatetimeOrNull(row.tm_last_used),
     scopes: JSON.parse(row.scopes) as string[],
     allowedCidrs: JSON.parse(row.allowed_cidrs) as string[],
+    quarantined: Boolean(Number(row.quarantined)),
   };
 }
 
@@ -248,5 +287,8 @@ function fromKeyRow(row: KeyRow): ShownKey {
     tmLastUsed: fromSqlDatetimeOrNull(row.tm_last_used),
     scopes: JSON.parse(row.scopes) as string[],
     allowedCidrs: JSON.parse(row.allowed_cidrs) as string[],
+    quarantined: Boolean(Number(row.quarantined)),
+    leakUrl: row.leak_url,
+    tmLeaked: fromSqlDatetimeOrNull(row.tm_leaked),
   };
 }

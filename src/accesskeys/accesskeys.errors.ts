@@ -23,3 +23,11 @@ export const cidrsBeyondCaller = (networks: string[]) =>
       message: `allowed_cidrs must lie within the calling key's: ${networks.join(', ')}`,
     },
   ]);
+
+export const expireBeyondPolicy = (maxLifetime: number) =>
+  ApiError.invalidArgument([
+    {
+      field: 'expire',
+      message: `expire must not be greater than ${maxLifetime}, the customer's key policy max_lifetime`,
+    },
+  ]);

@@ -10,11 +10,13 @@ import { DEFAULT_SCOPES, normalizeScopes, Rights } from '../common/scopes.js';
 import { generateAccessKeyToken, hashAccessKeyToken, TOKEN_PREFIX_LENGTH } from './access-key-token.js';
 import type { AccessKey } from './access-key.entity.js';
 import { AccessKeyRepository, type KeyChanges, type ShownKey } from './access-key.repository.js';
+import { KeyPolicyRepository } from './key-policy.repository.js';
 import {
   accessKeyBroader,
   accessKeyNotFound,
   cidrsBeyondCaller,
   expireBeyondCaller,
+  expireBeyondPolicy,
 } from './accesskeys.errors.js';
 import type { AccessKeyDto, AccessKeyPageDto } from './dto/access-key.dto.js';
 import { DEFAULT_EXPIRE, type CreateAccessKeyDto } from './dto/create-access-key.dto.js';
@@ -35,6 +37,9 @@ function toAccessKeyDto(key: ShownKey, token?: string): AccessKeyDto {
     tm_last_used: key.tmLastUsed?.toISOString() ?? null,
     scopes: key.scopes,
     allowed_cidrs: key.allowedCidrs,
+    quarantined: key.quarantined,
+    leak_url: key.leakUrl,
+    tm_leaked: key.tmLeaked?.toISOString() ?? null,
   };
 }
 
@@ -58,6 +63,7 @@ function keyEvent(
 export class AccessKeysService {
   constructor(
     private readonly keys: AccessKeyRepository,
+    private readonly policies: KeyPolicyRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -73,7 +79,12 @@ export class AccessKeysService {
         allowedCidrs.length > 0 && allowedCidrs.every((c) => networkWithin(c, limits.allowedCidrs));
       if (!within) throw cidrsBeyondCaller(limits.allowedCidrs);
     }
-    let tmExpire = new Date(now.getTime() + (dto.expire ?? DEFAULT_EXPIRE) * 1000);
+    // The policy caps what is asked; a key asked for without an expiry gets the longest allowed.
+    const { maxLifetime } = await this.policies.get(caller.customerId);
+    if (maxLifetime !== null && dto.expire !== undefined && dto.expire > maxLifetime)
+      throw expireBeyondPolicy(maxLifetime);
+    const lifetime = Math.min(dto.expire ?? DEFAULT_EXPIRE, maxLifetime ?? Infinity);
+    let tmExpire = new Date(now.getTime() + lifetime * 1000);
     if (limits && tmExpire > limits.expiresAt) {
       if (dto.expire !== undefined) throw expireBeyondCaller(limits.expiresAt);
       tmExpire = limits.expiresAt;
@@ -95,6 +106,9 @@ export class AccessKeysService {
       tmPreviousExpire: null,
       scopes,
       allowedCidrs,
+      quarantined: false,
+      leakUrl: null,
+      tmLeaked: null,
     };
     await this.keys.insert(
       key,

@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   'session.ended',
   'webhook.secret_rolled',
   'webhook.test',
+  'key_policy.updated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -17,6 +17,7 @@ import { JwtStrategy } from './jwt.strategy.js';
 import { JwtTokens } from './jwt-tokens.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PublicRevocation, PublicRevokeController } from './public-revoke.js';
+import { SecretScanning, SecretScanningController } from './secret-scanning.js';
 import { RouteScopes } from './route-scopes.js';
 import { ScopesController } from './scopes.controller.js';
 
@@ -31,7 +32,13 @@ import { ScopesController } from './scopes.controller.js';
     MetricsModule,
     RedisModule,
   ],
-  controllers: [AuthController, JwksController, ScopesController, PublicRevokeController],
+  controllers: [
+    AuthController,
+    JwksController,
+    ScopesController,
+    PublicRevokeController,
+    SecretScanningController,
+  ],
   providers: [
     JwtTokens,
     AuthService,
@@ -42,6 +49,7 @@ import { ScopesController } from './scopes.controller.js';
     AuthenticationGuard,
     LoginThrottle,
     PublicRevocation,
+    SecretScanning,
     IntrospectionService,
     RouteScopes,
   ],

@@ -91,6 +91,7 @@ const keyOf = (overrides: Partial<KeyCredential> = {}) => ({
     tmLastUsed: null,
     scopes: ['*:write'],
     allowedCidrs: [],
+    quarantined: false,
     ...overrides,
   },
 });

@@ -156,16 +156,23 @@ export class AuthService implements OnModuleInit {
       return 'invalid';
     }
     this.lastUsed.record(key.id, key.tmLastUsed, now);
+    const rights = Rights.of(key.scopes).intersect(Rights.forPermission(key.permission));
     return {
       principal: {
         customerId: key.customerId,
         permission: key.permission,
         via: 'accesskey',
-        rights: Rights.of(key.scopes).intersect(Rights.forPermission(key.permission)),
+        // A quarantined key keeps its reads, as AWS's quarantine policy does; what it mints is no wider.
+        rights: key.quarantined ? rights.readOnly() : rights,
         accessKeyId: key.id,
         accessKeyPrefix: token.slice(0, TOKEN_PREFIX_LENGTH),
         ...(key.previous && { supersededSecret: true }),
-        key: { scopes: key.scopes, allowedCidrs: key.allowedCidrs, expiresAt: until },
+        ...(key.quarantined && { quarantined: true }),
+        key: {
+          scopes: key.quarantined ? Rights.of(key.scopes).readOnly().toScopes() : key.scopes,
+          allowedCidrs: key.allowedCidrs,
+          expiresAt: until,
+        },
       },
       username: key.username,
       exp: Math.floor(until.getTime() / 1000),

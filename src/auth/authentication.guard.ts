@@ -11,6 +11,7 @@ import {
   IS_PUBLIC,
   JWT_ONLY,
   REQUIRED_SCOPE,
+  keyQuarantined,
   supersededSecret,
 } from '../common/auth.decorators.js';
 import { crossSiteRequest } from './auth.errors.js';
@@ -123,6 +124,7 @@ export class AuthenticationGuard implements CanActivate {
     const principal = req.user!;
     const jwtOnly = this.reflector.getAllAndOverride<boolean>(JWT_ONLY, targets) === true;
     const verdict = authorization(principal, scope, jwtOnly);
+    if (verdict === 'insufficient-scope' && principal.quarantined) throw keyQuarantined();
     if (verdict === 'insufficient-scope') throw ApiError.insufficientScope([scope]);
     if (verdict !== 'allowed') throw denial(verdict, scope);
     if (

@@ -26,6 +26,7 @@ export class IntrospectionService {
       exp: verdict.exp,
       scope: verdict.principal.rights.toScopes().join(' '),
       ...(verdict.principal.key && { allowed_cidrs: verdict.principal.key.allowedCidrs }),
+      ...(verdict.principal.quarantined && { quarantined: true }),
     };
   }
 }

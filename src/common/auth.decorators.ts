@@ -12,6 +12,13 @@ export const JWT_ONLY = 'auth:jwt-only';
 export const ANY_SCOPE = 'any';
 export const CURRENT_SECRET_ONLY = 'auth:current-secret-only';
 
+export const keyQuarantined = () =>
+  new ApiError(
+    403,
+    'KEY_QUARANTINED',
+    'This key was reported leaked and is quarantined: it may read, not write. Replace it with a new key.',
+  );
+
 export const supersededSecret = () =>
   new ApiError(
     403,

@@ -19,6 +19,8 @@ export interface Principal {
    * kill the secret that replaced it.
    */
   supersededSecret?: true;
+  /** A key a leak report quarantined (leak_action `quarantine`): its rights are read only. */
+  quarantined?: true;
   /** A key's own limits, which any key it mints or manages must keep within. */
   key?: KeyLimits;
 }

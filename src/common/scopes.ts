@@ -92,6 +92,11 @@ export class Rights {
     return new Rights(levels);
   }
 
+  /** The same resources, read only. */
+  readOnly(): Rights {
+    return new Rights(new Map([...this.levels.keys()].map((resource) => [resource, 'read' as Level])));
+  }
+
   /** The scopes allowed here that `other` does not allow. */
   beyond(other: Rights): string[] {
     return [...this.levels]

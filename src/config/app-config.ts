@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { plainToInstance, Type } from 'class-transformer';
 import {
@@ -22,6 +23,7 @@ import {
   MIN_SECRET_BYTES,
   type SigningKeys,
 } from './signing-keys.js';
+import { parseScanningKeys } from './secret-scanning-keys.js';
 
 /** The environment as docs/api.md documents it; each rule names its variable when it fails. */
 export class EnvironmentVariables {
@@ -126,6 +128,19 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(300)
   AUTH_CACHE_TTL?: number;
+
+  /** GitHub's secret-scanning public-keys document (JSON), checked in loadConfig. */
+  @IsOptional()
+  @IsString()
+  SECRET_SCANNING_PUBLIC_KEYS?: string;
+
+  /** Where to refresh that document from, when reachable (never required). */
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['https', 'http'], require_tld: false },
+    { message: 'SECRET_SCANNING_KEYS_URL must be an http(s) URL' },
+  )
+  SECRET_SCANNING_KEYS_URL?: string;
 
   @IsOptional()
   @Matches(/^(true|false|\d+|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
@@ -257,6 +272,8 @@ export class AppConfig {
   readonly metricsToken: string | null;
   /** The origins whose pages may read answers: any (`*`), or these (lower case, as browsers send them). */
   readonly corsOrigins: '*' | string[];
+  /** The keys secret-scanning reports are signed with, by identifier, and where to refresh them. */
+  readonly secretScanning: { keys: Map<string, KeyObject>; keysUrl: string | null };
 
   constructor(fields: AppConfig) {
     Object.assign(this, fields);
@@ -348,6 +365,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     problems.push('DATABASE_URL must not be sqlite::memory: when NODE_ENV=production (data would be lost)');
   }
   const corsOrigins = parseCorsOrigins(vars.CORS_ORIGINS, problems);
+  let scanningKeys = new Map<string, KeyObject>();
+  try {
+    if (vars.SECRET_SCANNING_PUBLIC_KEYS !== undefined)
+      scanningKeys = parseScanningKeys(vars.SECRET_SCANNING_PUBLIC_KEYS);
+  } catch (error) {
+    problems.push(`SECRET_SCANNING_PUBLIC_KEYS ${(error as Error).message}`);
+  }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
@@ -386,5 +410,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookAllowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
     metricsToken: vars.METRICS_TOKEN ?? null,
     corsOrigins,
+    secretScanning: { keys: scanningKeys, keysUrl: vars.SECRET_SCANNING_KEYS_URL ?? null },
   });
 }

@@ -7,6 +7,7 @@ import { AccessKey } from '../accesskeys/access-key.entity.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { Customer } from '../customers/customer.entity.js';
 import { Session } from '../sessions/session.entity.js';
+import { KeyPolicy } from '../accesskeys/key-policy.entity.js';
 import { InitialSchema1795897522357 } from './migrations/1795897522357-InitialSchema.js';
 import { CredentialLifecycle1795898488202 } from './migrations/1795898488202-CredentialLifecycle.js';
 import { CustomerContact1796195593009 } from './migrations/1796195593009-CustomerContact.js';
@@ -14,6 +15,8 @@ import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js'
 import { AuditEvents1796300000000 } from './migrations/1796300000000-AuditEvents.js';
 import { AuditCheckpoints1796300000001 } from './migrations/1796300000001-AuditCheckpoints.js';
 import { Sessions1796400000000 } from './migrations/1796400000000-Sessions.js';
+import { KeyPolicies1796500000000 } from './migrations/1796500000000-KeyPolicies.js';
+import { KeyLeaks1796500000001 } from './migrations/1796500000001-KeyLeaks.js';
 import { Webhooks1796600000000 } from './migrations/1796600000000-Webhooks.js';
 
 /**
@@ -23,7 +26,7 @@ import { Webhooks1796600000000 } from './migrations/1796600000000-Webhooks.js';
  */
 const QUERY_TIMEOUT_MS = 5000;
 
-const ENTITIES = [Customer, AccessKey, Session];
+const ENTITIES = [Customer, AccessKey, Session, KeyPolicy];
 export const MIGRATIONS = [
   InitialSchema1795897522357,
   CredentialLifecycle1795898488202,
@@ -32,6 +35,8 @@ export const MIGRATIONS = [
   AuditEvents1796300000000,
   AuditCheckpoints1796300000001,
   Sessions1796400000000,
+  KeyPolicies1796500000000,
+  KeyLeaks1796500000001,
   Webhooks1796600000000,
 ];
 

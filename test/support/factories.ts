@@ -72,5 +72,6 @@ export async function truncate(ds: DataSource): Promise<void> {
   await ds.query('DELETE FROM webhook_secrets');
   await ds.getRepository(Session).createQueryBuilder().delete().execute();
   await ds.getRepository(AccessKey).createQueryBuilder().delete().execute();
+  await ds.query('DELETE FROM key_policies');
   await ds.getRepository(Customer).createQueryBuilder().delete().execute();
 }

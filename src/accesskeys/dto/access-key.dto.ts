@@ -59,6 +59,23 @@ export class AccessKeyDto {
     example: [],
   })
   allowed_cidrs: string[];
+
+  @ApiProperty({
+    description: 'A leak report under the quarantine policy left the key its read scopes only.',
+    example: false,
+  })
+  quarantined: boolean;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Where the last leak report said the key was found.',
+    example: null,
+  })
+  leak_url: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  tm_leaked: string | null;
 }
 
 export class AccessKeyPageDto {

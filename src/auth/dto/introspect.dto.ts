@@ -39,6 +39,10 @@ export class IntrospectionDto {
   /** An access key's networks; empty: anywhere. */
   @ApiPropertyOptional({ type: [String], example: ['203.0.113.0/24'] })
   allowed_cidrs?: string[];
+
+  /** Present (true) for an access key a leak report quarantined: `scope` is then read only. */
+  @ApiPropertyOptional({ example: true })
+  quarantined?: boolean;
 }
 
 export class JwksDto {
