@@ -6,12 +6,14 @@ import { AccessKey } from './access-key.entity.js';
 import { AccessKeyRepository } from './access-key.repository.js';
 import { AccessKeysController } from './accesskeys.controller.js';
 import { AccessKeysService } from './accesskeys.service.js';
+import { ExpirySweeper } from './expiry.sweeper.js';
+import { KeyNoticesRepository } from './key-notices.repository.js';
 import { LastUsedRecorder } from './last-used.recorder.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([AccessKey]), RedisModule, AuditModule],
   controllers: [AccessKeysController],
-  providers: [AccessKeyRepository, AccessKeysService, LastUsedRecorder],
+  providers: [AccessKeyRepository, AccessKeysService, LastUsedRecorder, KeyNoticesRepository, ExpirySweeper],
   exports: [AccessKeyRepository, LastUsedRecorder],
 })
 export class AccessKeysModule {}

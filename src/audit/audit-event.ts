@@ -11,6 +11,8 @@ export const AUDIT_ACTIONS = [
   'accesskey.rolled',
   'accesskey.deleted',
   'accesskey.leaked',
+  'accesskey.expiring',
+  'accesskey.expired',
   'customer.created',
   'customer.updated',
   'customer.deleted',

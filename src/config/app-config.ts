@@ -154,6 +154,13 @@ export class EnvironmentVariables {
   @Max(36500)
   AUDIT_RETENTION_DAYS = 400;
 
+  /** Seconds between sweeps for access keys' expiry notices (0: this instance does not sweep). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  EXPIRY_SWEEP_SECONDS = 300;
+
   /** After SIGTERM, how long open connections are still answered (each answer closing its own). */
   @Type(() => Number)
   @IsInt()
@@ -222,6 +229,8 @@ export class AppConfig {
   readonly shutdownDrainMs: number;
   /** Days an audit event is kept before it is pruned. */
   readonly auditRetentionDays: number;
+  /** Milliseconds between expiry-notice sweeps; 0: none. */
+  readonly expirySweepMs: number;
   /** The bearer token /metrics answers; null: /metrics answers nobody. */
   readonly metricsToken: string | null;
   /** The origins whose pages may read answers: any (`*`), or these (lower case, as browsers send them). */
@@ -335,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       (vars.AUTH_CACHE_TTL ?? (vars.REDIS_URL === undefined ? 0 : DEFAULT_SHARED_CACHE_TTL)) * 1000,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
+    expirySweepMs: vars.EXPIRY_SWEEP_SECONDS * 1000,
     metricsToken: vars.METRICS_TOKEN ?? null,
     corsOrigins,
   });

@@ -14,6 +14,7 @@ import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js'
 import { AuditEvents1796300000000 } from './migrations/1796300000000-AuditEvents.js';
 import { AuditCheckpoints1796300000001 } from './migrations/1796300000001-AuditCheckpoints.js';
 import { Sessions1796400000000 } from './migrations/1796400000000-Sessions.js';
+import { KeyNotices1796700000000 } from './migrations/1796700000000-KeyNotices.js';
 
 /**
  * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   AuditEvents1796300000000,
   AuditCheckpoints1796300000001,
   Sessions1796400000000,
+  KeyNotices1796700000000,
 ];
 
 /**

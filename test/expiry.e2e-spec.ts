@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { ExpirySweeper } from '../src/accesskeys/expiry.sweeper.js';
+import type { Customer } from '../src/customers/customer.entity.js';
+import { FakeClock, startApp, type TestApp } from './support/app.js';
+import { auditEvents, chainHolds } from './support/audit.js';
+import { DATABASES } from './support/databases.js';
+import { insertAccessKey, insertCustomer, truncate } from './support/factories.js';
+
+const DAY = 86400;
+/** The tests sweep by hand, on the clock they move. */
+const NO_TIMER = { EXPIRY_SWEEP_SECONDS: '0' };
+
+const notices = async (t: TestApp, customer: Customer) =>
+  (await auditEvents(t.ds, customer.id))
+    .filter((event) => event.action.startsWith('accesskey.expir'))
+    .map((event) => ({
+      action: event.action,
+      target: event.target,
+      data: JSON.parse(event.data) as unknown,
+    }));
+
+describe.each(DATABASES)('access key expiry notices on $name', (database) => {
+  describe('of one app', () => {
+    let t: TestApp;
+    const clock = new FakeClock();
+    let alice: Customer;
+
+    beforeAll(async () => {
+      t = await startApp(await database.prepare('expiry'), NO_TIMER, clock);
+    });
+    afterAll(() => t.close());
+    beforeEach(async () => {
+      await truncate(t.ds);
+      alice = await insertCustomer(t.ds, { username: 'alice' });
+    });
+    const sweep = () => t.app.get(ExpirySweeper).sweep();
+
+    it('sends 30, 7 and 1 days before tm_expire and once after, each once', async () => {
+      const tmExpire = new Date(clock.now().getTime() + 40 * DAY * 1000);
+      const { key } = await insertAccessKey(t.ds, alice.id, { tmExpire });
+      const target = `accesskey:${key.id}`;
+      const data = (days?: number) => ({ tm_expire: tmExpire.toISOString(), ...(days && { days }) });
+
+      await expect(sweep()).resolves.toBe(0);
+      clock.advance(11 * DAY); // 29 days left
+      await expect(sweep()).resolves.toBe(1);
+      await expect(sweep()).resolves.toBe(0);
+      clock.advance(20 * DAY); // 9 days left: still nothing new
+      await expect(sweep()).resolves.toBe(0);
+      clock.advance(3 * DAY); // 6 days left
+      await expect(sweep()).resolves.toBe(1);
+      clock.advance(5.5 * DAY); // half a day left
+      await expect(sweep()).resolves.toBe(1);
+      await expect(sweep()).resolves.toBe(0);
+      clock.advance(DAY); // expired half a day ago
+      await expect(sweep()).resolves.toBe(1);
+      clock.advance(DAY);
+      await expect(sweep()).resolves.toBe(0);
+
+      await expect(notices(t, alice)).resolves.toEqual([
+        { action: 'accesskey.expiring', target, data: data(30) },
+        { action: 'accesskey.expiring', target, data: data(7) },
+        { action: 'accesskey.expiring', target, data: data(1) },
+        { action: 'accesskey.expired', target, data: data() },
+      ]);
+      const [first] = await auditEvents(t.ds, alice.id);
+      expect(first?.actor).toEqual({ customerId: null, via: 'system' });
+      await expect(auditEvents(t.ds, alice.id).then(chainHolds)).resolves.toBe(true);
+    });
+
+    it('sends only the window a key is in, and nothing for a deleted key', async () => {
+      const now = clock.now().getTime();
+      const { key } = await insertAccessKey(t.ds, alice.id, { tmExpire: new Date(now + 5 * DAY * 1000) });
+      await insertAccessKey(t.ds, alice.id, {
+        tmExpire: new Date(now + 5 * DAY * 1000),
+        tmDelete: new Date(now),
+      });
+
+      await expect(sweep()).resolves.toBe(1);
+      await expect(notices(t, alice)).resolves.toEqual([
+        expect.objectContaining({
+          action: 'accesskey.expiring',
+          target: `accesskey:${key.id}`,
+          data: expect.objectContaining({ days: 7 }),
+        }),
+      ]);
+    });
+
+    it('goes through more keys than one batch', async () => {
+      const tmExpire = new Date(clock.now().getTime() + 12 * 3600_000);
+      await Promise.all(Array.from({ length: 510 }, () => insertAccessKey(t.ds, alice.id, { tmExpire })));
+      await expect(sweep()).resolves.toBe(510);
+      await expect(sweep()).resolves.toBe(0);
+    });
+  });
+
+  // Two instances need one database they both reach: MariaDB's.
+  if (database.name === 'mysql') {
+    describe('of two instances sweeping at once', () => {
+      let a: TestApp;
+      let b: TestApp;
+      const clock = new FakeClock();
+
+      beforeAll(async () => {
+        const url = await database.prepare('expiry_two');
+        a = await startApp(url, NO_TIMER, clock);
+        b = await startApp(url, NO_TIMER, clock);
+      });
+      afterAll(async () => {
+        await a.close();
+        await b.close();
+      });
+
+      it('sends each notice once', async () => {
+        await truncate(a.ds);
+        const alice = await insertCustomer(a.ds, { username: 'alice' });
+        const bob = await insertCustomer(a.ds, { username: 'bob' });
+        const tmExpire = new Date(clock.now().getTime() + 20 * DAY * 1000);
+        for (let i = 0; i < 30; i += 1) await insertAccessKey(a.ds, i % 2 ? alice.id : bob.id, { tmExpire });
+
+        const sent = await Promise.all([a.app.get(ExpirySweeper).sweep(), b.app.get(ExpirySweeper).sweep()]);
+        expect(sent[0] + sent[1]).toBe(30);
+        const events = [...(await notices(a, alice)), ...(await notices(a, bob))];
+        expect(events).toHaveLength(30);
+        expect(new Set(events.map((event) => event.target)).size).toBe(30);
+        await expect(auditEvents(a.ds, alice.id).then(chainHolds)).resolves.toBe(true);
+        await expect(auditEvents(a.ds, bob.id).then(chainHolds)).resolves.toBe(true);
+      });
+    });
+  }
+});
