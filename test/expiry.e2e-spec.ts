@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
 import { ExpirySweeper } from '../src/accesskeys/expiry.sweeper.js';
 import type { Customer } from '../src/customers/customer.entity.js';
-import { FakeClock, startApp, type TestApp } from './support/app.js';
+import { FakeClock, signJwt, startApp, type TestApp } from './support/app.js';
 import { auditEvents, chainHolds } from './support/audit.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, truncate } from './support/factories.js';
@@ -84,6 +85,28 @@ describe.each(DATABASES)('access key expiry notices on $name', (database) => {
           data: expect.objectContaining({ days: 7 }),
         }),
       ]);
+    });
+
+    it('tells every key-authenticated answer, errors included, when the key expires, and no JWT one', async () => {
+      const tmExpire = new Date(clock.now().getTime() + 3 * DAY * 1000);
+      const { token } = await insertAccessKey(t.ds, alice.id, { tmExpire, scopes: ['customer:read'] });
+      const byKey = await request(t.http)
+        .get('/v1.0/customer')
+        .set('authorization', `Bearer ${token}`)
+        .expect(200);
+      expect(byKey.headers['accesskey-expires']).toBe(tmExpire.toISOString());
+      const refused = await request(t.http)
+        .get('/v1.0/accesskeys')
+        .set('authorization', `Bearer ${token}`)
+        .expect(403);
+      expect(refused.headers['accesskey-expires']).toBe(tmExpire.toISOString());
+
+      const jwt = signJwt({ gen: 0 }, { subject: alice.id });
+      const byJwt = await request(t.http)
+        .get('/v1.0/customer')
+        .set('authorization', `Bearer ${jwt}`)
+        .expect(200);
+      expect(byJwt.headers['accesskey-expires']).toBeUndefined();
     });
 
     it('goes through more keys than one batch', async () => {
