@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { ExpirySweeper } from '../src/accesskeys/expiry.sweeper.js';
+import { KeyNetworksRepository } from '../src/accesskeys/key-networks.repository.js';
+import { NewNetworkRecorder } from '../src/accesskeys/new-network.recorder.js';
 import type { Customer } from '../src/customers/customer.entity.js';
 import { FakeClock, signJwt, startApp, type TestApp } from './support/app.js';
 import { auditEvents, chainHolds } from './support/audit.js';
@@ -9,7 +11,7 @@ import { insertAccessKey, insertCustomer, truncate } from './support/factories.j
 
 const DAY = 86400;
 /** The tests sweep by hand, on the clock they move. */
-const NO_TIMER = { EXPIRY_SWEEP_SECONDS: '0' };
+const NO_TIMER = { EXPIRY_SWEEP_SECONDS: '0', TRUST_PROXY: 'true' };
 
 const notices = async (t: TestApp, customer: Customer) =>
   (await auditEvents(t.ds, customer.id))
@@ -109,6 +111,64 @@ describe.each(DATABASES)('access key expiry notices on $name', (database) => {
       expect(byJwt.headers['accesskey-expires']).toBeUndefined();
     });
 
+    it('records accesskey.used_from_new_network once per /24 or /48 in 30 days, off the request path', async () => {
+      const { key, token } = await insertAccessKey(t.ds, alice.id, {
+        tmExpire: new Date(clock.now().getTime() + 90 * DAY * 1000),
+        scopes: ['customer:read'],
+      });
+      const use = (ip: string) =>
+        request(t.http)
+          .get('/v1.0/customer')
+          .set('authorization', `Bearer ${token}`)
+          .set('x-forwarded-for', ip)
+          .expect(200);
+      const networks = async () =>
+        (await auditEvents(t.ds, alice.id))
+          .filter((event) => event.action === 'accesskey.used_from_new_network')
+          .map((event) => [event.origin.ip, (JSON.parse(event.data) as { network: string }).network]);
+      const flush = () => t.app.get(NewNetworkRecorder).flush();
+
+      await use('198.51.100.7');
+      await expect(networks()).resolves.toEqual([]); // nothing written by the request itself
+      await use('198.51.100.200');
+      await use('2001:db8:1:2::1');
+      await flush();
+      await use('198.51.100.9');
+      await use('2001:db8:1:ffff::2');
+      clock.advance(2 * DAY);
+      await use('198.51.100.10');
+      await flush();
+      await expect(networks()).resolves.toEqual([
+        ['198.51.100.7', '198.51.100.0/24'],
+        ['2001:db8:1:2::1', '2001:db8:1::/48'],
+      ]);
+      const [event] = (await auditEvents(t.ds, alice.id)).filter(
+        (e) => e.action === 'accesskey.used_from_new_network',
+      );
+      expect(event?.actor).toEqual({
+        customerId: alice.id,
+        via: 'accesskey',
+        keyId: key.id,
+        keyPrefix: token.slice(0, 11),
+      });
+
+      clock.advance(29 * DAY); // seen 2 days in: still known
+      await use('198.51.100.11');
+      await flush();
+      await expect(networks()).resolves.toHaveLength(2);
+      clock.advance(31 * DAY); // unseen 31 days: new again
+      await use('198.51.100.12');
+      await use('203.0.113.5');
+      await flush();
+      await expect(networks()).resolves.toEqual([
+        ['198.51.100.7', '198.51.100.0/24'],
+        ['2001:db8:1:2::1', '2001:db8:1::/48'],
+        ['198.51.100.12', '198.51.100.0/24'],
+        ['203.0.113.5', '203.0.113.0/24'],
+      ]);
+      await expect(auditEvents(t.ds, alice.id).then(chainHolds)).resolves.toBe(true);
+    });
+
     it('goes through more keys than one batch', async () => {
       const tmExpire = new Date(clock.now().getTime() + 12 * 3600_000);
       await Promise.all(Array.from({ length: 510 }, () => insertAccessKey(t.ds, alice.id, { tmExpire })));
@@ -148,6 +208,32 @@ describe.each(DATABASES)('access key expiry notices on $name', (database) => {
         expect(new Set(events.map((event) => event.target)).size).toBe(30);
         await expect(auditEvents(a.ds, alice.id).then(chainHolds)).resolves.toBe(true);
         await expect(auditEvents(a.ds, bob.id).then(chainHolds)).resolves.toBe(true);
+      });
+
+      it("records a key's new network once", async () => {
+        await truncate(a.ds);
+        const alice = await insertCustomer(a.ds, { username: 'alice' });
+        const { key } = await insertAccessKey(a.ds, alice.id);
+        const event = {
+          customerId: alice.id,
+          action: 'accesskey.used_from_new_network' as const,
+          target: `accesskey:${key.id}`,
+          actor: { customerId: alice.id, via: 'accesskey' as const, keyId: key.id },
+          origin: { ip: '198.51.100.7', userAgent: '', requestId: '' },
+          data: { network: '198.51.100.0/24' },
+        };
+        const seen = (t: TestApp, after: number) =>
+          t.app
+            .get(KeyNetworksRepository)
+            .seen(key.id, '198.51.100.0/24', new Date(clock.now().getTime() + after), event);
+        const first = await Promise.all([seen(a, 0), seen(b, 1), seen(a, 2), seen(b, 3)]);
+        expect(first.filter(Boolean)).toHaveLength(1);
+        const renewed = await Promise.all([seen(a, 31 * DAY * 1000), seen(b, 31 * DAY * 1000 + 1)]);
+        expect(renewed.filter(Boolean)).toHaveLength(1);
+        const events = (await auditEvents(a.ds, alice.id)).filter(
+          (e) => e.action === 'accesskey.used_from_new_network',
+        );
+        expect(events).toHaveLength(2);
       });
     });
   }

@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'accesskey.leaked',
   'accesskey.expiring',
   'accesskey.expired',
+  'accesskey.used_from_new_network',
   'customer.created',
   'customer.updated',
   'customer.deleted',

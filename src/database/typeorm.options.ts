@@ -15,6 +15,7 @@ import { AuditEvents1796300000000 } from './migrations/1796300000000-AuditEvents
 import { AuditCheckpoints1796300000001 } from './migrations/1796300000001-AuditCheckpoints.js';
 import { Sessions1796400000000 } from './migrations/1796400000000-Sessions.js';
 import { KeyNotices1796700000000 } from './migrations/1796700000000-KeyNotices.js';
+import { KeyNetworks1796700000001 } from './migrations/1796700000001-KeyNetworks.js';
 
 /**
  * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   AuditCheckpoints1796300000001,
   Sessions1796400000000,
   KeyNotices1796700000000,
+  KeyNetworks1796700000001,
 ];
 
 /**

@@ -69,6 +69,7 @@ export async function truncate(ds: DataSource): Promise<void> {
   await ds.query('DELETE FROM audit_chains');
   await ds.query('DELETE FROM audit_checkpoints');
   await ds.query('DELETE FROM access_key_notices');
+  await ds.query('DELETE FROM access_key_networks');
   await ds.getRepository(Session).createQueryBuilder().delete().execute();
   await ds.getRepository(AccessKey).createQueryBuilder().delete().execute();
   await ds.getRepository(Customer).createQueryBuilder().delete().execute();
