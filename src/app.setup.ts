@@ -171,7 +171,7 @@ function corsOptions(config: AppConfig): FastifyCorsOptions {
     origin: config.corsOrigins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type'],
-    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'Accesskey-Expires'],
     credentials: false,
     maxAge: 600,
     // An OPTIONS without Origin is answered 204 as well, rather than with a text/plain 400.

@@ -62,7 +62,7 @@ describe.each(DATABASES)('CORS on $name', (database) => {
       }
     });
 
-    it('lets any origin read every answer, errors included, with X-Request-Id and Retry-After exposed', async () => {
+    it('lets any origin read every answer, errors included, with X-Request-Id, Retry-After and Accesskey-Expires exposed', async () => {
       const ok = await request(t.http)
         .get('/v1.0/accesskeys')
         .set('origin', 'http://localhost:5173')
@@ -71,7 +71,9 @@ describe.each(DATABASES)('CORS on $name', (database) => {
       const refused = await request(t.http).get('/v1.0/accesskeys').set('origin', CONSOLE).expect(401);
       for (const res of [ok, refused]) {
         expect(res.headers['access-control-allow-origin']).toBe('*');
-        expect(res.headers['access-control-expose-headers']).toBe('X-Request-Id, Retry-After');
+        expect(res.headers['access-control-expose-headers']).toBe(
+          'X-Request-Id, Retry-After, Accesskey-Expires',
+        );
         expect(res.headers['access-control-allow-credentials']).toBeUndefined();
       }
     });

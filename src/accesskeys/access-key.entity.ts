@@ -9,6 +9,7 @@ const JSON_LIST: ValueTransformer = {
 
 @Entity('access_keys')
 @Index('IDX_access_keys_customer_create', ['customerId', 'tmCreate', 'id'])
+@Index('IDX_access_keys_expire', ['tmExpire'])
 export class AccessKey {
   @PrimaryColumn('uuid')
   id: string;

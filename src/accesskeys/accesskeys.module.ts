@@ -7,11 +7,15 @@ import { AccessKey } from './access-key.entity.js';
 import { AccessKeyRepository } from './access-key.repository.js';
 import { AccessKeysController } from './accesskeys.controller.js';
 import { AccessKeysService } from './accesskeys.service.js';
+import { ExpirySweeper } from './expiry.sweeper.js';
+import { KeyNoticesRepository } from './key-notices.repository.js';
+import { KeyNetworksRepository } from './key-networks.repository.js';
 import { LastUsedRecorder } from './last-used.recorder.js';
 import { KeyPolicy } from './key-policy.entity.js';
 import { CustomerKeyPolicyController, KeyPolicyController } from './key-policy.controller.js';
 import { KeyPolicyRepository } from './key-policy.repository.js';
 import { KeyPolicyService } from './key-policy.service.js';
+import { NewNetworkRecorder } from './new-network.recorder.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([AccessKey, KeyPolicy]), RedisModule, AuditModule, CustomersModule],
@@ -22,7 +26,11 @@ import { KeyPolicyService } from './key-policy.service.js';
     LastUsedRecorder,
     KeyPolicyRepository,
     KeyPolicyService,
+    KeyNoticesRepository,
+    ExpirySweeper,
+    KeyNetworksRepository,
+    NewNetworkRecorder,
   ],
-  exports: [AccessKeyRepository, LastUsedRecorder, KeyPolicyRepository],
+  exports: [AccessKeyRepository, LastUsedRecorder, KeyPolicyRepository, NewNetworkRecorder],
 })
 export class AccessKeysModule {}

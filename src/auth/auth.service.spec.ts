@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { generateAccessKeyToken, hashAccessKeyToken } from '../accesskeys/access-key-token.js';
 import type { AccessKeyRepository, KeyCredential } from '../accesskeys/access-key.repository.js';
+import type { NewNetworkRecorder } from '../accesskeys/new-network.recorder.js';
 import type { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
 import type { AuditRepository } from '../audit/audit.repository.js';
 import { Clock } from '../common/clock.js';
@@ -74,6 +75,7 @@ function authWith(
     new JwtTokens(config),
     new Clock(),
     {} as AuditRepository,
+    { record: () => false } as unknown as NewNetworkRecorder,
   );
   return { auth, asked };
 }

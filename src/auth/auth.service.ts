@@ -7,6 +7,7 @@ import {
 } from '../accesskeys/access-key-token.js';
 import { AccessKeyRepository, type KeyCredential } from '../accesskeys/access-key.repository.js';
 import { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
+import { NewNetworkRecorder } from '../accesskeys/new-network.recorder.js';
 import { UNKNOWN_CUSTOMER, type AuditData, type AuditRecord, type Origin } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { ApiError } from '../common/api-error.js';
@@ -45,6 +46,7 @@ export class AuthService implements OnModuleInit {
     private readonly tokens: JwtTokens,
     private readonly clock: Clock,
     private readonly audit: AuditRepository,
+    private readonly networks: NewNetworkRecorder,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -156,6 +158,9 @@ export class AuthService implements OnModuleInit {
       return 'invalid';
     }
     this.lastUsed.record(key.id, key.tmLastUsed, now);
+    const prefix = token.slice(0, TOKEN_PREFIX_LENGTH);
+    if (clientIp !== undefined)
+      this.networks.record({ id: key.id, customerId: key.customerId, prefix }, clientIp, now);
     const rights = Rights.of(key.scopes).intersect(Rights.forPermission(key.permission));
     return {
       principal: {
@@ -165,7 +170,7 @@ export class AuthService implements OnModuleInit {
         // A quarantined key keeps its reads, as AWS's quarantine policy does; what it mints is no wider.
         rights: key.quarantined ? rights.readOnly() : rights,
         accessKeyId: key.id,
-        accessKeyPrefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+        accessKeyPrefix: prefix,
         ...(key.previous && { supersededSecret: true }),
         ...(key.quarantined && { quarantined: true }),
         key: {

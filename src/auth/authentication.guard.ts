@@ -118,10 +118,13 @@ export class AuthenticationGuard implements CanActivate {
       throw ApiError.invalidCredentials();
     }
     this.metrics.recordAuthentication(credential.kind, 'ok');
-    void http.getResponse<FastifyReply>().header('cache-control', 'no-store');
+    const reply = http.getResponse<FastifyReply>();
+    void reply.header('cache-control', 'no-store');
 
     if (credential.source === 'cookie' && !fromThisOrigin(req, this.trustedOrigins)) throw crossSiteRequest();
     const principal = req.user!;
+    // Like GitHub's token expiration header: a client learns of its key's end from any answer.
+    if (principal.key) void reply.header('accesskey-expires', principal.key.expiresAt.toISOString());
     const jwtOnly = this.reflector.getAllAndOverride<boolean>(JWT_ONLY, targets) === true;
     const verdict = authorization(principal, scope, jwtOnly);
     if (verdict === 'insufficient-scope' && principal.quarantined) throw keyQuarantined();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { cidrProblem, inNetworks, networkWithin, normalizeCidr } from './networks.js';
+import { cidrProblem, inNetworks, networkOf, networkWithin, normalizeCidr } from './networks.js';
 
 describe('networks', () => {
   it('accepts IPv4 and IPv6 CIDRs and nothing else', () => {
@@ -28,5 +28,14 @@ describe('networks', () => {
     expect(networkWithin('10.0.0.0/8', ['10.1.0.0/16'])).toBe(false);
     expect(networkWithin('11.0.0.0/16', ['10.0.0.0/8'])).toBe(false);
     expect(networkWithin('2001:db8:1::/48', ['10.0.0.0/8', '2001:db8::/32'])).toBe(true);
+  });
+});
+
+describe('networkOf', () => {
+  it('gives the /24 of an IPv4 address (mapped ones included) and the /48 of an IPv6 one', () => {
+    expect(networkOf('198.51.100.77')).toBe('198.51.100.0/24');
+    expect(networkOf('::ffff:198.51.100.77')).toBe('198.51.100.0/24');
+    expect(networkOf('2001:db8:1:2:3::4')).toBe('2001:db8:1::/48');
+    expect(networkOf('not an address')).toBeNull();
   });
 });

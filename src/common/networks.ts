@@ -51,3 +51,14 @@ export function networkWithin(cidr: string, parents: readonly string[]): boolean
     );
   });
 }
+
+/** The /24 (IPv4) or /48 (IPv6) that `ip` lies in, as a CIDR; null when `ip` is no address. */
+export function networkOf(ip: string): string | null {
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    address = ipaddr.process(ip);
+  } catch {
+    return null;
+  }
+  return normalizeCidr(`${address.toString()}/${address.kind() === 'ipv4' ? 24 : 48}`);
+}

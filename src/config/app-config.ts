@@ -190,6 +190,13 @@ export class EnvironmentVariables {
   @IsIn(['true', 'false'])
   WEBHOOK_ALLOW_PRIVATE = 'false';
 
+  /** Seconds between sweeps for access keys' expiry notices (0: this instance does not sweep). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  EXPIRY_SWEEP_SECONDS = 300;
+
   /** After SIGTERM, how long open connections are still answered (each answer closing its own). */
   @Type(() => Number)
   @IsInt()
@@ -268,6 +275,8 @@ export class AppConfig {
   readonly auditRetentionDays: number;
   /** Whether webhooks may go to loopback, private, link-local... addresses (else refused, SSRF). */
   readonly webhookAllowPrivate: boolean;
+  /** Milliseconds between expiry-notice sweeps; 0: none. */
+  readonly expirySweepMs: number;
   /** The bearer token /metrics answers; null: /metrics answers nobody. */
   readonly metricsToken: string | null;
   /** The origins whose pages may read answers: any (`*`), or these (lower case, as browsers send them). */
@@ -408,6 +417,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     auditRetentionDays: vars.AUDIT_RETENTION_DAYS,
     webhookAllowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
+    expirySweepMs: vars.EXPIRY_SWEEP_SECONDS * 1000,
     metricsToken: vars.METRICS_TOKEN ?? null,
     corsOrigins,
     secretScanning: { keys: scanningKeys, keysUrl: vars.SECRET_SCANNING_KEYS_URL ?? null },

@@ -18,6 +18,8 @@ import { Sessions1796400000000 } from './migrations/1796400000000-Sessions.js';
 import { KeyPolicies1796500000000 } from './migrations/1796500000000-KeyPolicies.js';
 import { KeyLeaks1796500000001 } from './migrations/1796500000001-KeyLeaks.js';
 import { Webhooks1796600000000 } from './migrations/1796600000000-Webhooks.js';
+import { KeyNotices1796700000000 } from './migrations/1796700000000-KeyNotices.js';
+import { KeyNetworks1796700000001 } from './migrations/1796700000001-KeyNetworks.js';
 
 /**
  * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
@@ -38,6 +40,8 @@ export const MIGRATIONS = [
   KeyPolicies1796500000000,
   KeyLeaks1796500000001,
   Webhooks1796600000000,
+  KeyNotices1796700000000,
+  KeyNetworks1796700000001,
 ];
 
 /**

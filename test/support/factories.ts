@@ -70,6 +70,8 @@ export async function truncate(ds: DataSource): Promise<void> {
   await ds.query('DELETE FROM audit_checkpoints');
   await ds.query('DELETE FROM webhook_outbox');
   await ds.query('DELETE FROM webhook_secrets');
+  await ds.query('DELETE FROM access_key_notices');
+  await ds.query('DELETE FROM access_key_networks');
   await ds.getRepository(Session).createQueryBuilder().delete().execute();
   await ds.getRepository(AccessKey).createQueryBuilder().delete().execute();
   await ds.query('DELETE FROM key_policies');
