@@ -16,6 +16,7 @@ import { typeOrmOptions } from './database/typeorm.options.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { TotpModule } from './totp/totp.module.js';
 
 /** The application, on a configuration its entry point loaded (main.ts, cli.ts, the tests). */
 @Module({})
@@ -34,6 +35,7 @@ export class AppModule {
         CustomersModule,
         AccessKeysModule,
         SessionsModule,
+        TotpModule,
         AuditModule,
         HealthModule,
         MetricsModule,

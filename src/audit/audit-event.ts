@@ -17,6 +17,9 @@ export const AUDIT_ACTIONS = [
   'password.changed',
   'password.reset',
   'session.ended',
+  'totp.enabled',
+  'totp.disabled',
+  'recovery_code.used',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -7,7 +7,13 @@ import {
 } from '../accesskeys/access-key-token.js';
 import { AccessKeyRepository, type KeyCredential } from '../accesskeys/access-key.repository.js';
 import { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
-import { UNKNOWN_CUSTOMER, type AuditData, type AuditRecord, type Origin } from '../audit/audit-event.js';
+import {
+  UNKNOWN_CUSTOMER,
+  type AuditContext,
+  type AuditData,
+  type AuditRecord,
+  type Origin,
+} from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { ApiError } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
@@ -19,6 +25,8 @@ import { USERNAME } from '../customers/dto/create-customer.dto.js';
 import { NO_PASSWORD, unknownUserHash, verifyPassword } from '../customers/password.js';
 import { Session } from '../sessions/session.entity.js';
 import { SessionRepository } from '../sessions/session.repository.js';
+import { otpInvalid, otpRequired, totpNotEnabled } from '../totp/totp.errors.js';
+import { TotpService } from '../totp/totp.service.js';
 import type { Credential } from './credentials.js';
 import type { LoginResponseDto } from './dto/login.dto.js';
 import { JwtTokens, type VerifiedJwt } from './jwt-tokens.js';
@@ -45,6 +53,7 @@ export class AuthService implements OnModuleInit {
     private readonly tokens: JwtTokens,
     private readonly clock: Clock,
     private readonly audit: AuditRepository,
+    private readonly totp: TotpService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -56,7 +65,7 @@ export class AuthService implements OnModuleInit {
    * a customer that has no password yet, still costs one argon2 verification, against a hash no
    * password matches. A login starts a session, which its token names.
    */
-  async login(username: string, password: string, origin: Origin): Promise<LoginResponseDto> {
+  async login(username: string, password: string, origin: Origin, otp?: string): Promise<LoginResponseDto> {
     const found = await this.findByUsername(username);
     const customer = found?.passwordHash === NO_PASSWORD ? null : found;
     const valid = await verifyPassword(customer?.passwordHash ?? (await unknownUserHash()), password);
@@ -67,6 +76,17 @@ export class AuthService implements OnModuleInit {
         found === null ? 'unknown_username' : customer === null ? 'no_password' : 'wrong_password';
       await this.audit.record(loginEvent(found, 'login.failed', origin, { reason }));
       throw ApiError.invalidCredentials();
+    }
+    const amr = ['pwd'];
+    // Only after the right password: the second factor's answers tell nothing to a guesser.
+    if (await this.totp.enabled(customer.id)) {
+      if (otp === undefined) throw otpRequired();
+      const by = { actor: { customerId: customer.id, via: 'password' as const }, origin };
+      if (!(await this.totp.verify(customer.id, otp, by))) {
+        await this.audit.record(loginEvent(customer, 'login.failed', origin, { reason: 'otp' }));
+        throw otpInvalid();
+      }
+      amr.push('otp');
     }
     const now = this.clock.now();
     const session = Object.assign(new Session(), {
@@ -84,7 +104,27 @@ export class AuthService implements OnModuleInit {
       session,
       loginEvent(customer, 'login.succeeded', origin, { session: session.id }),
     );
-    return { username: customer.username, token: this.tokens.sign(customer, session) };
+    return {
+      username: customer.username,
+      token: this.tokens.sign(customer, session, { amr, authTime: now }),
+    };
+  }
+
+  /**
+   * A new JWT for the caller's session, with a fresh `auth_time`, given a code of the second factor
+   * (or a recovery code). Only a login JWT with a session can step up; an access key cannot.
+   */
+  async stepUp(principal: Principal, otp: string, by: AuditContext): Promise<string> {
+    const customer = await this.customers.findLive(principal.customerId);
+    const session =
+      principal.sessionId === undefined ? null : await this.sessions.findLive(principal.sessionId);
+    if (customer === null || session === null) throw ApiError.invalidCredentials();
+    if (!(await this.totp.enabled(customer.id))) throw totpNotEnabled();
+    if (!(await this.totp.verify(customer.id, otp, by))) {
+      await this.audit.record(loginEvent(customer, 'login.failed', by.origin, { reason: 'otp' }));
+      throw otpInvalid();
+    }
+    return this.tokens.sign(customer, session, { amr: ['pwd', 'otp'], authTime: this.clock.now() });
   }
 
   /** Records that logins for `username` from `origin` have begun to be refused for a while. */
@@ -117,6 +157,8 @@ export class AuthService implements OnModuleInit {
     if (customer === null) return 'invalid';
     if (claims.sid === undefined) {
       if (claims.gen !== customer.tokenGeneration) return 'invalid';
+      // Signed before sessions, so before any second factor: it never stands for an enrolled account.
+      if (await this.totp.enabled(customer.id)) return 'invalid';
     } else {
       const session = await this.sessions.findLive(claims.sid);
       if (session === null || session.customerId !== customer.id) return 'invalid';
@@ -130,6 +172,7 @@ export class AuthService implements OnModuleInit {
         via: 'jwt',
         rights: Rights.forPermission(permission),
         ...(claims.sid !== undefined && { sessionId: claims.sid }),
+        ...(claims.authTime !== undefined && { authTime: claims.authTime }),
       },
       username: customer.username,
       exp: claims.exp,

@@ -14,6 +14,8 @@ import { KeyScopes1796200000000 } from './migrations/1796200000000-KeyScopes.js'
 import { AuditEvents1796300000000 } from './migrations/1796300000000-AuditEvents.js';
 import { AuditCheckpoints1796300000001 } from './migrations/1796300000001-AuditCheckpoints.js';
 import { Sessions1796400000000 } from './migrations/1796400000000-Sessions.js';
+import { Totp1796800000000 } from './migrations/1796800000000-Totp.js';
+import { RecoveryCode, TotpCredential } from '../totp/totp.entity.js';
 
 /**
  * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
@@ -22,7 +24,7 @@ import { Sessions1796400000000 } from './migrations/1796400000000-Sessions.js';
  */
 const QUERY_TIMEOUT_MS = 5000;
 
-const ENTITIES = [Customer, AccessKey, Session];
+const ENTITIES = [Customer, AccessKey, Session, TotpCredential, RecoveryCode];
 export const MIGRATIONS = [
   InitialSchema1795897522357,
   CredentialLifecycle1795898488202,
@@ -31,6 +33,7 @@ export const MIGRATIONS = [
   AuditEvents1796300000000,
   AuditCheckpoints1796300000001,
   Sessions1796400000000,
+  Totp1796800000000,
 ];
 
 /**
