@@ -68,6 +68,8 @@ export async function truncate(ds: DataSource): Promise<void> {
   await ds.query('DELETE FROM audit_events');
   await ds.query('DELETE FROM audit_chains');
   await ds.query('DELETE FROM audit_checkpoints');
+  await ds.query('DELETE FROM recovery_codes');
+  await ds.query('DELETE FROM totp_credentials');
   await ds.getRepository(Session).createQueryBuilder().delete().execute();
   await ds.getRepository(AccessKey).createQueryBuilder().delete().execute();
   await ds.getRepository(Customer).createQueryBuilder().delete().execute();
