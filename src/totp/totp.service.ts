@@ -19,7 +19,7 @@ import { TotpRepository } from './totp.repository.js';
 
 const PERIOD = 30;
 /** A step-up, or a login with the factor, counts for this long. */
-export const STEP_UP_SECONDS = 600;
+const STEP_UP_SECONDS = 600;
 const RECOVERY_CODES = 10;
 const SIX_DIGITS = /^\d{6}$/;
 
