@@ -138,6 +138,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       '/auth/login',
       '/auth/logout',
       '/auth/session',
+      '/auth/step-up',
       '/health',
       '/metrics',
       '/ready',
@@ -152,6 +153,9 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       '/v1.0/customer/password',
       '/v1.0/customer/sessions',
       '/v1.0/customer/sessions/{id}',
+      '/v1.0/customer/totp',
+      '/v1.0/customer/totp/confirm',
+      '/v1.0/customer/totp/disable',
       '/v1.0/customers',
       '/v1.0/customers/{id}',
       '/v1.0/scopes',
@@ -178,7 +182,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ route: `${method} ${path}`, operation })),
     );
-    expect(operations).toHaveLength(31);
+    expect(operations).toHaveLength(35);
 
     for (const { route, operation } of operations) {
       expect({ route, summary: operation.summary }).toEqual({ route, summary: expect.stringMatching(/\w/) });
