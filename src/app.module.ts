@@ -17,6 +17,7 @@ import { typeOrmOptions } from './database/typeorm.options.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { TotpModule } from './totp/totp.module.js';
 
 /** The application, on a configuration its entry point loaded (main.ts, cli.ts, the tests). */
 @Module({})
@@ -35,6 +36,7 @@ export class AppModule {
         CustomersModule,
         AccessKeysModule,
         SessionsModule,
+        TotpModule,
         AuditModule,
         WebhooksModule,
         HealthModule,

@@ -105,7 +105,9 @@ describe.each(DATABASES)('migrations cut short on $name', (database: TestDatabas
       'access_keys',
       'customers',
       'key_policies',
+      'recovery_codes',
       'sessions',
+      'totp_credentials',
     ]);
 
     let k = 0;

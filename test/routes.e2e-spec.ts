@@ -186,6 +186,47 @@ const ROUTES: Route[] = [
     badBody: async () => ({ path: '/v1.0/customer/password', body: { new_password: 'short' } }),
   },
   {
+    method: 'post',
+    path: '/v1.0/customer/totp',
+    allowed: EVERYONE,
+    kinds: JWT_KINDS,
+    // Starts a pending enrolment, which nothing here confirms: the caller's logins stay as they were.
+    target: async () => ({ path: '/v1.0/customer/totp' }),
+  },
+  {
+    method: 'post',
+    path: '/v1.0/customer/totp/confirm',
+    allowed: EVERYONE,
+    kinds: JWT_KINDS,
+    // With no pending enrolment: 409, past authorization (confirming would change every later login).
+    status: 409,
+    target: async (c, caller) => {
+      await c.t.ds.query('DELETE FROM totp_credentials WHERE customer_id = ?', [caller.customer.id]);
+      return { path: '/v1.0/customer/totp/confirm', body: { otp: '123456' } };
+    },
+    badBody: async () => ({ path: '/v1.0/customer/totp/confirm', body: { otp: 5 } }),
+  },
+  {
+    method: 'post',
+    path: '/v1.0/customer/totp/disable',
+    allowed: EVERYONE,
+    kinds: JWT_KINDS,
+    // Nothing enabled: 409, past authorization.
+    status: 409,
+    target: async () => ({ path: '/v1.0/customer/totp/disable', body: { otp: '123456' } }),
+    badBody: async () => ({ path: '/v1.0/customer/totp/disable', body: {} }),
+  },
+  {
+    method: 'post',
+    path: '/auth/step-up',
+    allowed: EVERYONE,
+    kinds: JWT_KINDS,
+    // Nothing enabled to step up with: 409, past authorization.
+    status: 409,
+    target: async () => ({ path: '/auth/step-up', body: { otp: '123456' } }),
+    badBody: async () => ({ path: '/auth/step-up', body: { otp: [] } }),
+  },
+  {
     method: 'get',
     path: '/v1.0/customer/sessions',
     allowed: EVERYONE,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { CustomersModule } from '../customers/customers.module.js';
+import { TotpModule } from '../totp/totp.module.js';
 import { RedisModule } from '../redis/redis.module.js';
 import { AccessKey } from './access-key.entity.js';
 import { AccessKeyRepository } from './access-key.repository.js';
@@ -18,7 +19,13 @@ import { KeyPolicyService } from './key-policy.service.js';
 import { NewNetworkRecorder } from './new-network.recorder.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AccessKey, KeyPolicy]), RedisModule, AuditModule, CustomersModule],
+  imports: [
+    TypeOrmModule.forFeature([AccessKey, KeyPolicy]),
+    RedisModule,
+    AuditModule,
+    CustomersModule,
+    TotpModule,
+  ],
   controllers: [AccessKeysController, KeyPolicyController, CustomerKeyPolicyController],
   providers: [
     AccessKeyRepository,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TotpService } from '../totp/totp.service.js';
 import { Injectable } from '@nestjs/common';
 import type { AuditAction, AuditContext, AuditData, AuditRecord } from '../audit/audit-event.js';
 import { ApiError, type ErrorDetail } from '../common/api-error.js';
@@ -65,6 +66,7 @@ export class AccessKeysService {
     private readonly keys: AccessKeyRepository,
     private readonly policies: KeyPolicyRepository,
     private readonly clock: Clock,
+    private readonly totp: TotpService,
   ) {}
 
   async create(caller: Principal, dto: CreateAccessKeyDto, by: AuditContext): Promise<AccessKeyDto> {
@@ -73,6 +75,8 @@ export class AccessKeysService {
     const scopes = normalizeScopes(dto.scopes ?? limits?.scopes ?? DEFAULT_SCOPES);
     const missing = Rights.of(scopes).beyond(caller.rights);
     if (missing.length > 0) throw ApiError.insufficientScope(missing, 'scopes');
+    // A key that can write is what a thief wants: for an enrolled customer, only a fresh login mints one.
+    if (scopes.some((scope) => scope.endsWith(':write'))) await this.totp.requireFresh(caller);
     const allowedCidrs = [...new Set((dto.allowed_cidrs ?? limits?.allowedCidrs ?? []).map(normalizeCidr))];
     if (limits && limits.allowedCidrs.length > 0) {
       const within =

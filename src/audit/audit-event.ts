@@ -23,6 +23,9 @@ export const AUDIT_ACTIONS = [
   'webhook.secret_rolled',
   'webhook.test',
   'key_policy.updated',
+  'totp.enabled',
+  'totp.disabled',
+  'recovery_code.used',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

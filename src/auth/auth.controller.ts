@@ -19,6 +19,8 @@ import { IntrospectDto, IntrospectionDto } from './dto/introspect.dto.js';
 import { credentialOf } from './credentials.js';
 import { LoginDto, LoginResponseDto, SessionStateDto } from './dto/login.dto.js';
 import { IntrospectionService } from './introspection.service.js';
+import { OtpDto, StepUpDto } from '../totp/dto/totp.dto.js';
+import { otpInvalid, totpNotEnabled } from '../totp/totp.errors.js';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -55,7 +57,7 @@ export class AuthController {
     const result = await this.throttle.attempt(
       dto.username,
       req.ip,
-      () => this.auth.login(dto.username, dto.password, origin),
+      () => this.auth.login(dto.username, dto.password, origin, dto.otp),
       () => this.auth.recordThrottled(dto.username, origin),
     );
     void reply.header('cache-control', 'no-store');
@@ -65,6 +67,35 @@ export class AuthController {
       maxAge: this.config.jwt.expiresIn,
     });
     return result;
+  }
+
+  @Post('step-up')
+  @Auth(ANY_SCOPE, { jwtOnly: true })
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Give the second factor again: a new JWT of the same session with a fresh auth_time (the cookie too, when sent)',
+  })
+  @ApiOkResponse({ type: StepUpDto })
+  @ApiErrors(otpInvalid(), totpNotEnabled())
+  async stepUp(
+    @Body() dto: OtpDto,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
+    @AuditedBy() by: AuditContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StepUpDto> {
+    const token = await this.throttle.attempt(
+      principal.customerId,
+      req.ip,
+      () => this.auth.stepUp(principal, dto.otp, by),
+      () => Promise.resolve(),
+    );
+    void reply.header('cache-control', 'no-store');
+    if (credentialOf(req)?.source === 'cookie') {
+      void reply.setCookie('token', token, { ...this.cookieOptions(), maxAge: this.config.jwt.expiresIn });
+    }
+    return { token };
   }
 
   /** The login cookie's attributes, the same when it is set and when it is cleared. */

@@ -7,6 +7,7 @@ import { CustomersModule } from '../customers/customers.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RedisModule } from '../redis/redis.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
+import { TotpModule } from '../totp/totp.module.js';
 import { AccessKeyStrategy } from './access-key.strategy.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -28,6 +29,7 @@ import { ScopesController } from './scopes.controller.js';
     CustomersModule,
     AccessKeysModule,
     SessionsModule,
+    TotpModule,
     AuditModule,
     MetricsModule,
     RedisModule,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { TotpService } from '../totp/totp.service.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { generateAccessKeyToken, hashAccessKeyToken } from '../accesskeys/access-key-token.js';
@@ -76,6 +77,7 @@ function authWith(
     new Clock(),
     {} as AuditRepository,
     { record: () => false } as unknown as NewNetworkRecorder,
+    { enabled: () => Promise.resolve(false) } as unknown as TotpService,
   );
   return { auth, asked };
 }

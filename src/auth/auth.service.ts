@@ -8,7 +8,13 @@ import {
 import { AccessKeyRepository, type KeyCredential } from '../accesskeys/access-key.repository.js';
 import { LastUsedRecorder } from '../accesskeys/last-used.recorder.js';
 import { NewNetworkRecorder } from '../accesskeys/new-network.recorder.js';
-import { UNKNOWN_CUSTOMER, type AuditData, type AuditRecord, type Origin } from '../audit/audit-event.js';
+import {
+  UNKNOWN_CUSTOMER,
+  type AuditContext,
+  type AuditData,
+  type AuditRecord,
+  type Origin,
+} from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { ApiError } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
@@ -20,6 +26,8 @@ import { USERNAME } from '../customers/dto/create-customer.dto.js';
 import { NO_PASSWORD, unknownUserHash, verifyPassword } from '../customers/password.js';
 import { Session } from '../sessions/session.entity.js';
 import { SessionRepository } from '../sessions/session.repository.js';
+import { otpInvalid, otpRequired, totpNotEnabled } from '../totp/totp.errors.js';
+import { TotpService } from '../totp/totp.service.js';
 import type { Credential } from './credentials.js';
 import type { LoginResponseDto } from './dto/login.dto.js';
 import { JwtTokens, type VerifiedJwt } from './jwt-tokens.js';
@@ -47,6 +55,7 @@ export class AuthService implements OnModuleInit {
     private readonly clock: Clock,
     private readonly audit: AuditRepository,
     private readonly networks: NewNetworkRecorder,
+    private readonly totp: TotpService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -58,7 +67,7 @@ export class AuthService implements OnModuleInit {
    * a customer that has no password yet, still costs one argon2 verification, against a hash no
    * password matches. A login starts a session, which its token names.
    */
-  async login(username: string, password: string, origin: Origin): Promise<LoginResponseDto> {
+  async login(username: string, password: string, origin: Origin, otp?: string): Promise<LoginResponseDto> {
     const found = await this.findByUsername(username);
     const customer = found?.passwordHash === NO_PASSWORD ? null : found;
     const valid = await verifyPassword(customer?.passwordHash ?? (await unknownUserHash()), password);
@@ -69,6 +78,17 @@ export class AuthService implements OnModuleInit {
         found === null ? 'unknown_username' : customer === null ? 'no_password' : 'wrong_password';
       await this.audit.record(loginEvent(found, 'login.failed', origin, { reason }));
       throw ApiError.invalidCredentials();
+    }
+    const amr = ['pwd'];
+    // Only after the right password: the second factor's answers tell nothing to a guesser.
+    if (await this.totp.enabled(customer.id)) {
+      if (otp === undefined) throw otpRequired();
+      const by = { actor: { customerId: customer.id, via: 'password' as const }, origin };
+      if (!(await this.totp.verify(customer.id, otp, by))) {
+        await this.audit.record(loginEvent(customer, 'login.failed', origin, { reason: 'otp' }));
+        throw otpInvalid();
+      }
+      amr.push('otp');
     }
     const now = this.clock.now();
     const session = Object.assign(new Session(), {
@@ -86,7 +106,34 @@ export class AuthService implements OnModuleInit {
       session,
       loginEvent(customer, 'login.succeeded', origin, { session: session.id }),
     );
-    return { username: customer.username, token: this.tokens.sign(customer, session) };
+    return {
+      username: customer.username,
+      token: this.tokens.sign(customer, session, { amr, authTime: now }),
+    };
+  }
+
+  /**
+   * A new JWT for the caller's session, with a fresh `auth_time`, given a code of the second factor
+   * (or a recovery code). Only a login JWT with a session can step up; an access key cannot.
+   */
+  async stepUp(principal: Principal, otp: string, by: AuditContext): Promise<string> {
+    const customer = await this.customers.findLive(principal.customerId);
+    const session =
+      principal.sessionId === undefined ? null : await this.sessions.findCredential(principal.sessionId);
+    if (customer === null || session === null || session.customerId !== customer.id) {
+      throw ApiError.invalidCredentials();
+    }
+    if (!(await this.totp.enabled(customer.id))) throw totpNotEnabled();
+    if (!(await this.totp.verify(customer.id, otp, by))) {
+      await this.audit.record(loginEvent(customer, 'login.failed', by.origin, { reason: 'otp' }));
+      throw otpInvalid();
+    }
+    const now = this.clock.now();
+    return this.tokens.sign(
+      customer,
+      { id: session.id, tmCreate: now },
+      { amr: ['pwd', 'otp'], authTime: now },
+    );
   }
 
   /** Records that logins for `username` from `origin` have begun to be refused for a while. */
@@ -119,6 +166,8 @@ export class AuthService implements OnModuleInit {
     if (claims.sid === undefined) {
       const customer = await this.customers.findLive(claims.sub);
       found = customer !== null && claims.gen === customer.tokenGeneration ? customer : null;
+      // Signed before sessions, so before any second factor: it never stands for an enrolled account.
+      if (found !== null && (await this.totp.enabled(found.id))) return 'invalid';
     } else {
       // One lookup: the session and its customer together.
       const session = await this.sessions.findCredential(claims.sid);
@@ -135,6 +184,7 @@ export class AuthService implements OnModuleInit {
         via: 'jwt',
         rights: Rights.forPermission(permission),
         ...(claims.sid !== undefined && { sessionId: claims.sid }),
+        ...(claims.authTime !== undefined && { authTime: claims.authTime }),
       },
       username,
       exp: claims.exp,

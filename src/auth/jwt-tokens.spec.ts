@@ -21,6 +21,7 @@ describe('JwtTokens', () => {
       exp: expect.any(Number),
       gen: 3,
       sid: session.id,
+      authTime: 1796119200,
     });
     expect(jwt.decode(token)).toMatchObject({ sid: session.id, auth_time: 1796119200, amr: ['pwd'] });
   });

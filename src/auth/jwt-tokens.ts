@@ -17,6 +17,8 @@ export interface VerifiedJwt {
   gen: number;
   /** The login session; absent in a token signed before sessions existed. */
   sid?: string;
+  /** When the customer last gave their factors (seconds since the epoch). */
+  authTime?: number;
 }
 
 /** A verified token's payload, before its claims are checked to be ours. */
@@ -25,6 +27,7 @@ export interface JwtClaims {
   exp?: unknown;
   gen?: unknown;
   sid?: unknown;
+  auth_time?: unknown;
 }
 
 /** Verified tokens remembered; a token's entry is a few hundred bytes. */
@@ -75,6 +78,7 @@ export class JwtTokens {
   sign(
     customer: Pick<Customer, 'id' | 'username' | 'name' | 'permission' | 'tokenGeneration'>,
     session: { id: string; tmCreate: Date },
+    factors: { amr: string[]; authTime: Date } = { amr: ['pwd'], authTime: session.tmCreate },
   ): string {
     const { id, username, name, permission } = customer;
     return jwt.sign(
@@ -82,8 +86,8 @@ export class JwtTokens {
         customer: { id, username, name, permission },
         gen: customer.tokenGeneration,
         sid: session.id,
-        auth_time: Math.floor(session.tmCreate.getTime() / 1000),
-        amr: ['pwd'],
+        auth_time: Math.floor(factors.authTime.getTime() / 1000),
+        amr: factors.amr,
       },
       this.config.key,
       {
@@ -135,6 +139,7 @@ export class JwtTokens {
       exp: claims.exp,
       gen: typeof claims.gen === 'number' ? claims.gen : 0,
       ...(claims.sid !== undefined && { sid: claims.sid }),
+      ...(typeof claims.auth_time === 'number' && { authTime: claims.auth_time }),
     };
     const ttl = Math.min(VERDICT_TTL_MS, verified.exp * 1000 - Date.now());
     if (ttl > 0) this.verdicts.set(token, verified, { ttl });

@@ -102,6 +102,8 @@ export function windowLimiter(
 }
 
 type Counter = 'pair' | 'ip' | 'username';
+/** What counts as a failed attempt: a wrong password, or a wrong second factor after a right one. */
+const FAILURES = ['INVALID_CREDENTIALS', 'OTP_INVALID'];
 const COUNTERS: readonly Counter[] = ['pair', 'ip', 'username'];
 
 /** Hashed: the username is any string a client sent, and Redis need not hold usernames. */
@@ -182,8 +184,7 @@ export class LoginThrottle {
       this.giveBack(keys, COUNTERS);
       return result;
     } catch (error) {
-      if (!(error instanceof ApiError && error.reason === 'INVALID_CREDENTIALS'))
-        this.giveBack(keys, COUNTERS);
+      if (!(error instanceof ApiError && FAILURES.includes(error.reason))) this.giveBack(keys, COUNTERS);
       throw error;
     }
   }

@@ -11,6 +11,8 @@ export interface Principal {
   accessKeyId?: string;
   /** A login JWT's session (`sid`); absent for a key, and for a JWT signed before sessions existed. */
   sessionId?: string;
+  /** A login JWT's `auth_time` (seconds since the epoch): how fresh its factors are, for step-up. */
+  authTime?: number;
   /** The first characters of the key's secret that was presented (as `token_prefix` shows them). */
   accessKeyPrefix?: string;
   /**

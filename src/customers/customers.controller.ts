@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { StepUpGuard } from '../totp/step-up.guard.js';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditContext } from '../audit/audit-event.js';
 import { AuditedBy } from '../audit/origin.decorator.js';
@@ -59,6 +60,7 @@ export class CustomerController {
 
   @Put('password')
   @Auth('customer:write', { jwtOnly: true })
+  @UseGuards(StepUpGuard)
   @ApiOperation({
     summary: "Change the caller's password (JWT only); every other session ends, the caller's goes on",
   })
@@ -75,6 +77,7 @@ export class CustomerController {
 
 @ApiTags('customers')
 @Controller('v1.0/customers')
+@UseGuards(StepUpGuard)
 export class CustomersController {
   constructor(private readonly customers: CustomersService) {}
 

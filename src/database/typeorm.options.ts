@@ -20,6 +20,8 @@ import { KeyLeaks1796500000001 } from './migrations/1796500000001-KeyLeaks.js';
 import { Webhooks1796600000000 } from './migrations/1796600000000-Webhooks.js';
 import { KeyNotices1796700000000 } from './migrations/1796700000000-KeyNotices.js';
 import { KeyNetworks1796700000001 } from './migrations/1796700000001-KeyNetworks.js';
+import { Totp1796800000000 } from './migrations/1796800000000-Totp.js';
+import { RecoveryCode, TotpCredential } from '../totp/totp.entity.js';
 
 /**
  * A statement that has not answered by then fails (503) and its connection is dropped, and a wait
@@ -28,7 +30,7 @@ import { KeyNetworks1796700000001 } from './migrations/1796700000001-KeyNetworks
  */
 const QUERY_TIMEOUT_MS = 5000;
 
-const ENTITIES = [Customer, AccessKey, Session, KeyPolicy];
+const ENTITIES = [Customer, AccessKey, Session, KeyPolicy, TotpCredential, RecoveryCode];
 export const MIGRATIONS = [
   InitialSchema1795897522357,
   CredentialLifecycle1795898488202,
@@ -42,6 +44,7 @@ export const MIGRATIONS = [
   Webhooks1796600000000,
   KeyNotices1796700000000,
   KeyNetworks1796700000001,
+  Totp1796800000000,
 ];
 
 /**

@@ -72,6 +72,8 @@ export async function truncate(ds: DataSource): Promise<void> {
   await ds.query('DELETE FROM webhook_secrets');
   await ds.query('DELETE FROM access_key_notices');
   await ds.query('DELETE FROM access_key_networks');
+  await ds.query('DELETE FROM recovery_codes');
+  await ds.query('DELETE FROM totp_credentials');
   await ds.getRepository(Session).createQueryBuilder().delete().execute();
   await ds.getRepository(AccessKey).createQueryBuilder().delete().execute();
   await ds.query('DELETE FROM key_policies');

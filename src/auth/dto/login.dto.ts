@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/optional.decorator.js';
 
 export class LoginDto {
   @ApiProperty({ example: 'admin' })
@@ -13,6 +14,15 @@ export class LoginDto {
   @MinLength(1)
   @MaxLength(1024)
   password: string;
+
+  @ApiPropertyOptional({
+    description: 'When the account has a second factor: a 6-digit TOTP code, or a recovery code.',
+    example: '123456',
+  })
+  @IsOptionalNotNull()
+  @IsString()
+  @MaxLength(64)
+  otp?: string;
 }
 
 export class LoginResponseDto {
