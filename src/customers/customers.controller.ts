@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { StepUpGuard } from '../totp/step-up.guard.js';
+import { TotpService } from '../totp/totp.service.js';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditContext } from '../audit/audit-event.js';
 import { AuditedBy } from '../audit/origin.decorator.js';
@@ -21,7 +22,7 @@ import {
 } from './customers.errors.js';
 import { CustomersService } from './customers.service.js';
 import { CreateCustomerDto } from './dto/create-customer.dto.js';
-import { CustomerDto, CustomerPageDto } from './dto/customer.dto.js';
+import { CustomerDto, CustomerPageDto, OwnCustomerDto } from './dto/customer.dto.js';
 import { ChangePasswordDto, UpdateCustomerDto } from './dto/update-customer.dto.js';
 import { UpdateProfileDto } from './dto/update-profile.dto.js';
 
@@ -33,14 +34,21 @@ const BAD_NAME = ApiError.invalidArgument([
 @ApiTags('customer')
 @Controller('v1.0/customer')
 export class CustomerController {
-  constructor(private readonly customers: CustomersService) {}
+  constructor(
+    private readonly customers: CustomersService,
+    private readonly totp: TotpService,
+  ) {}
 
   @Get()
   @Auth('customer:read')
   @ApiOperation({ summary: "The caller's own customer" })
-  @ApiOkResponse({ type: CustomerDto })
-  get(@CurrentPrincipal() principal: Principal): Promise<CustomerDto> {
-    return this.customers.get(principal.customerId);
+  @ApiOkResponse({ type: OwnCustomerDto })
+  async get(@CurrentPrincipal() principal: Principal): Promise<OwnCustomerDto> {
+    const [customer, totpEnabled] = await Promise.all([
+      this.customers.get(principal.customerId),
+      this.totp.enabled(principal.customerId),
+    ]);
+    return { ...customer, totp_enabled: totpEnabled };
   }
 
   @Put()

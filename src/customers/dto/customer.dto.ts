@@ -54,6 +54,12 @@ export class CustomerDto {
   tm_delete: string | null;
 }
 
+/** The caller's own customer: the fields above, and whether its login needs a second factor. */
+export class OwnCustomerDto extends CustomerDto {
+  @ApiProperty({ description: 'Whether logging in needs a TOTP code (see POST /v1.0/customer/totp).' })
+  totp_enabled: boolean;
+}
+
 export class CustomerPageDto {
   @ApiProperty({ type: [CustomerDto], description: 'Newest first.' })
   result: CustomerDto[];
