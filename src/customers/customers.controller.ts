@@ -48,7 +48,7 @@ export class CustomerController {
       this.customers.get(principal.customerId),
       this.totp.enabled(principal.customerId),
     ]);
-    return { ...customer, totp_enabled: totpEnabled };
+    return Object.assign(customer, { totp_enabled: totpEnabled });
   }
 
   @Put()
