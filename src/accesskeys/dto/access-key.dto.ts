@@ -86,7 +86,7 @@ export class AccessKeyPageDto {
   next_page_token: string;
 }
 
-const nullableTime = { type: ['string', 'null'] } as const;
+const nullableString = { type: ['string', 'null'] } as const;
 const strings = { type: 'array', items: { type: 'string' } } as const;
 
 /**
@@ -104,11 +104,14 @@ function accessKeySchema(withToken: boolean) {
     token_prefix: { type: 'string' },
     tm_expire: { type: 'string' },
     tm_create: { type: 'string' },
-    tm_update: nullableTime,
-    tm_delete: nullableTime,
-    tm_last_used: nullableTime,
+    tm_update: nullableString,
+    tm_delete: nullableString,
+    tm_last_used: nullableString,
     scopes: strings,
     allowed_cidrs: strings,
+    quarantined: { type: 'boolean' },
+    leak_url: nullableString,
+    tm_leaked: nullableString,
   };
   return { type: 'object', properties, required: Object.keys(properties) };
 }
