@@ -113,6 +113,25 @@ describe.each(DATABASES)('TOTP second factor and step-up on $name', (database) =
     await request(t.http).get('/v1.0/customer').set(bearer(token)).expect(200);
   });
 
+  it('lets no JWT of before the enrolment through by any route: header, query, cookie, introspection', async () => {
+    const before = tokenOf(await login({}).expect(200));
+    await request(t.http).get('/v1.0/customer').set('cookie', `token=${before}`).expect(200);
+    const { token } = await enrol();
+    await request(t.http).get('/v1.0/customer').set(bearer(before)).expect(401);
+    await request(t.http).get('/v1.0/customer').query({ token: before }).expect(401);
+    await request(t.http).get('/v1.0/customer').set('cookie', `token=${before}`).expect(401);
+    const seen = await post(token, '/auth/introspect', { token: before }).expect(200);
+    expect(seen.body).toEqual({ active: false });
+    await request(t.http)
+      .get('/auth/session')
+      .set('cookie', `token=${before}`)
+      .expect(200, { active: false });
+    // And no new one without the factor, however it is asked for.
+    const refused = await login({}).expect(401);
+    expect(refused.body.error.reason).toBe('OTP_REQUIRED');
+    expect(refused.headers['set-cookie']).toBeUndefined();
+  });
+
   it('asks for a fresh factor after 10 minutes on each guarded route, and step-up gives it', async () => {
     const { secret } = await enrol();
     let token = tokenOf(await login({ otp: codeAt(secret) }).expect(200));
