@@ -173,11 +173,15 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       '/v1.0/customer/totp',
       '/v1.0/customer/totp/confirm',
       '/v1.0/customer/totp/disable',
+      '/v1.0/customer/webhook',
+      '/v1.0/customer/webhook-secret',
+      '/v1.0/customer/webhook-test',
       '/v1.0/customers',
       '/v1.0/customers/{id}',
       '/v1.0/customers/{id}/key-policy',
       '/v1.0/scopes',
       '/v1.0/secret-scanning/github',
+      '/v1.0/webhook-deliveries',
     ]);
     expect(doc.paths['/v1.0/accesskeys'].get.security).toEqual([
       { bearer: [] },
@@ -201,7 +205,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ route: `${method} ${path}`, operation })),
     );
-    expect(operations).toHaveLength(36);
+    expect(operations).toHaveLength(44);
 
     for (const { route, operation } of operations) {
       expect({ route, summary: operation.summary }).toEqual({ route, summary: expect.stringMatching(/\w/) });
