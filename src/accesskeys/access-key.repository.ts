@@ -7,7 +7,7 @@ import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
 import type { AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { transaction } from '../common/transaction.js';
-import { preparedRead, type PreparedRead } from '../database/prepared.js';
+import { preparedRead, type PreparedRead } from '../common/prepared.js';
 import { Revocations } from '../redis/revocations.js';
 import { AccessKey } from './access-key.entity.js';
 import type { LeakAction } from './key-policy.entity.js';
@@ -52,7 +52,7 @@ const CACHED_KEYS = 10_000;
 
 /**
  * The one statement an access key costs a request that misses the cache: key and customer together,
- * through the token hashes' indexes, prepared on the driver (database/prepared.ts). The same SQL on
+ * through the token hashes' indexes, prepared on the driver (common/prepared.ts). The same SQL on
  * SQLite and MySQL/MariaDB.
  */
 const FIND_BY_TOKEN_HASH = `SELECT k.id, k.customer_id, k.token_hash, k.tm_expire, k.tm_previous_expire,

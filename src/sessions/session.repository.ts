@@ -6,7 +6,7 @@ import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagi
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
 import { transaction } from '../common/transaction.js';
-import { preparedRead, type PreparedRead } from '../database/prepared.js';
+import { preparedRead, type PreparedRead } from '../common/prepared.js';
 import type { AuditContext, AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { Revocations } from '../redis/revocations.js';
@@ -22,7 +22,7 @@ const LIVE = `SELECT id, customer_id, client_ip, user_agent, tm_create, tm_last_
 
 /**
  * The one statement a JWT costs a request that misses the cache: the live session and its live
- * customer together, by their primary keys, prepared on the driver (database/prepared.ts).
+ * customer together, by their primary keys, prepared on the driver (common/prepared.ts).
  */
 const JWT_CREDENTIAL = `SELECT s.id, s.customer_id, s.tm_last_seen, c.username, c.permission
   FROM sessions s INNER JOIN customers c ON c.id = s.customer_id
