@@ -56,7 +56,8 @@ describe.each(DATABASES)('customers on $name', (database) => {
         .expect(200);
       const keyRes = await request(t.http).get('/v1.0/customer').query({ accesskey: key }).expect(200);
       for (const res of [jwtRes, keyRes]) {
-        expect(Object.keys(res.body)).toEqual(CUSTOMER_FIELDS);
+        // The own customer: its fields, then whether its login needs a second factor.
+        expect(Object.keys(res.body)).toEqual([...CUSTOMER_FIELDS, 'totp_enabled']);
         expect(res.body).toEqual({
           id: manager.id,
           username: 'carol',
@@ -70,6 +71,7 @@ describe.each(DATABASES)('customers on $name', (database) => {
           tm_create: manager.tmCreate.toISOString(),
           tm_update: null,
           tm_delete: null,
+          totp_enabled: false,
         });
       }
     });
