@@ -10,11 +10,11 @@ export class KeyPolicy {
   customerId: string;
 
   /** The longest a new key may live, in seconds; null: no limit but the API's own. */
-  @Column({ name: 'max_lifetime', type: 'int', nullable: true })
+  @Column({ name: 'max_lifetime', type: 'integer', nullable: true })
   maxLifetime: number | null;
 
   /** A key unused for this many days is disabled; null: never. */
-  @Column({ name: 'disable_unused_days', type: 'int', nullable: true })
+  @Column({ name: 'disable_unused_days', type: 'integer', nullable: true })
   disableUnusedDays: number | null;
 
   /** What a leak report of one of the customer's live keys does to it. */

@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** A customer's TOTP secret: pending until a first code confirms it, then enabled. */
 @Entity('totp_credentials')
@@ -28,6 +28,7 @@ export class TotpCredential {
 
 /** A single-use recovery code, stored as the SHA-256 of its 80 random bits. */
 @Entity('recovery_codes')
+@Index('IDX_recovery_codes_customer', ['customerId'])
 export class RecoveryCode {
   @PrimaryColumn({ name: 'code_hash', type: 'varchar', length: 64 })
   codeHash: string;

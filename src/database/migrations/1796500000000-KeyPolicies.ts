@@ -2,7 +2,7 @@ import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { ensureTable } from '../idempotent-steps.js';
 import { timestamp, uuid } from '../column-types.js';
 
-/** Each customer's rules for its access keys; no row: the defaults. */
+/** Each customer's rules for its access keys; no row: the defaults. No foreign key, as for TOTP. */
 export class KeyPolicies1796500000000 implements MigrationInterface {
   name = 'KeyPolicies1796500000000';
 
@@ -13,20 +13,10 @@ export class KeyPolicies1796500000000 implements MigrationInterface {
         name: 'key_policies',
         columns: [
           { ...uuid(queryRunner, 'customer_id'), isPrimary: true },
-          { name: 'max_lifetime', type: 'int', isNullable: true },
-          { name: 'disable_unused_days', type: 'int', isNullable: true },
+          { name: 'max_lifetime', type: 'integer', isNullable: true },
+          { name: 'disable_unused_days', type: 'integer', isNullable: true },
           { name: 'leak_action', type: 'varchar', length: '16', default: "'revoke'" },
           timestamp('tm_update'),
-        ],
-        foreignKeys: [
-          {
-            name: 'FK_key_policies_customer',
-            columnNames: ['customer_id'],
-            referencedTableName: 'customers',
-            referencedColumnNames: ['id'],
-            onDelete: 'RESTRICT',
-            onUpdate: 'RESTRICT',
-          },
         ],
       }),
     );

@@ -7,7 +7,7 @@ export class KeyLeaks1796500000001 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await ensureColumns(queryRunner, 'access_keys', [
-      new TableColumn({ name: 'quarantined', type: 'boolean', default: false }),
+      new TableColumn({ name: 'quarantined', type: 'boolean', default: 0 }),
       new TableColumn({ name: 'leak_url', type: 'varchar', length: '2048', isNullable: true }),
       new TableColumn({ name: 'tm_leaked', type: 'datetime', precision: 3, isNullable: true }),
     ]);

@@ -2,19 +2,14 @@ import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { ensureTable } from '../idempotent-steps.js';
 import { timestamp, uuid } from '../column-types.js';
 
-/** A customer's TOTP second factor, and its recovery codes. */
+/**
+ * A customer's TOTP second factor, and its recovery codes. No foreign keys: the service removes them
+ * with the customer, and a sharded engine (Vitess, TiDB) need not enforce any (docs/scaling.md).
+ */
 export class Totp1796800000000 implements MigrationInterface {
   name = 'Totp1796800000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const customer = (name: string) => ({
-      name,
-      columnNames: ['customer_id'],
-      referencedTableName: 'customers',
-      referencedColumnNames: ['id'],
-      onDelete: 'RESTRICT',
-      onUpdate: 'RESTRICT',
-    });
     await ensureTable(
       queryRunner,
       new Table({
@@ -26,7 +21,6 @@ export class Totp1796800000000 implements MigrationInterface {
           { name: 'last_step', type: 'bigint', default: 0 },
           timestamp('tm_create'),
         ],
-        foreignKeys: [customer('FK_totp_credentials_customer')],
       }),
     );
     await ensureTable(
@@ -39,7 +33,6 @@ export class Totp1796800000000 implements MigrationInterface {
           timestamp('tm_used', true),
         ],
         indices: [{ name: 'IDX_recovery_codes_customer', columnNames: ['customer_id'] }],
-        foreignKeys: [customer('FK_recovery_codes_customer')],
       }),
     );
   }
