@@ -3,10 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { Secret, TOTP } from 'otpauth';
 import type { AuditContext, AuditRecord } from '../audit/audit-event.js';
 import { Clock } from '../common/clock.js';
+import { SecretBox } from '../common/sealed-secret.js';
 import type { Principal } from '../common/principal.js';
 import { AppConfig } from '../config/app-config.js';
 import { SessionRepository, sessionsEnded } from '../sessions/session.repository.js';
-import { TotpSecretBox } from './totp-secret.js';
 import { TotpCredential } from './totp.entity.js';
 import {
   otpInvalid,
@@ -43,7 +43,7 @@ const hashRecoveryCode = (code: string) =>
 /** The TOTP second factor (RFC 6238, SHA-1, 6 digits, 30 s, ±1 step) and the step-up rule. */
 @Injectable()
 export class TotpService {
-  private readonly box: TotpSecretBox;
+  private readonly box: SecretBox;
 
   constructor(
     private readonly totp: TotpRepository,
@@ -51,7 +51,7 @@ export class TotpService {
     private readonly clock: Clock,
     config: AppConfig,
   ) {
-    this.box = new TotpSecretBox(config.jwt.key);
+    this.box = new SecretBox(config.jwt, 'totp secret');
   }
 
   enabled(customerId: string): Promise<boolean> {
@@ -64,7 +64,7 @@ export class TotpService {
     const secret = new Secret({ size: 20 }).base32;
     const credential = Object.assign(new TotpCredential(), {
       customerId,
-      secret: this.box.seal(secret),
+      secret: this.box.seal(customerId, secret),
       enabled: false,
       lastStep: 0,
       tmCreate: this.clock.now(),
@@ -129,7 +129,9 @@ export class TotpService {
   private async checkCode(credential: TotpCredential, otp: string): Promise<boolean> {
     if (!SIX_DIGITS.test(otp)) return false;
     const now = this.clock.now().getTime();
-    const totp = totpOf(this.box.open(credential.secret));
+    const secret = this.box.open(credential.customerId, credential.secret);
+    if (secret === null) return false;
+    const totp = totpOf(secret);
     // otpauth compares in constant time; the window is one step either side.
     const delta = totp.validate({ token: otp, timestamp: now, window: 1 });
     if (delta === null) return false;

@@ -7,10 +7,10 @@ import {
 } from '@nestjs/common';
 import pLimit from 'p-limit';
 import { Clock } from '../common/clock.js';
+import { SecretBox } from '../common/sealed-secret.js';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisConnection } from '../redis/redis.connection.js';
-import { openSecret } from './webhook-secret.js';
 import { send } from './webhook-sender.js';
 import { WebhookRepository, type Delivery } from './webhook.repository.js';
 
@@ -49,6 +49,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   /** Passes run one after another. */
   private readonly passes = pLimit(1);
   private stopped = false;
+  private readonly box: SecretBox;
 
   constructor(
     private readonly outbox: WebhookRepository,
@@ -56,7 +57,9 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly redis: RedisConnection,
-  ) {}
+  ) {
+    this.box = new SecretBox(config.jwt, 'webhook secret');
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
@@ -100,9 +103,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       return this.settle(delivery, 'failed', attempts, null, 'the customer has no webhook_uri any more');
     }
     const secret =
-      endpoint.sealedSecret === null
-        ? null
-        : openSecret(this.config.jwt, delivery.customerId, endpoint.sealedSecret);
+      endpoint.sealedSecret === null ? null : this.box.open(delivery.customerId, endpoint.sealedSecret);
     const result =
       secret === null
         ? { ok: false, status: null, error: 'no usable webhook secret: POST /v1.0/customer/webhook-secret' }

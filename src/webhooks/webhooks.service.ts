@@ -7,9 +7,10 @@ import { ApiError } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { pageRequest } from '../common/pagination.js';
 import { transaction } from '../common/transaction.js';
+import { SecretBox } from '../common/sealed-secret.js';
 import { AppConfig } from '../config/app-config.js';
 import type { DeliveryPageDto, DeliveryQueryDto, WebhookEndpointDto } from './dto/webhook.dto.js';
-import { newWebhookSecret, sealSecret } from './webhook-secret.js';
+import { newWebhookSecret } from './webhook-secret.js';
 import { WebhookRepository, type Delivery } from './webhook.repository.js';
 
 const iso = (at: Date | null) => (at === null ? null : at.toISOString());
@@ -32,13 +33,17 @@ function toDeliveryDto(d: Delivery) {
 /** A customer's webhook endpoint, its secret, and its deliveries. */
 @Injectable()
 export class WebhooksService {
+  private readonly box: SecretBox;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly webhooks: WebhookRepository,
     private readonly audit: AuditRepository,
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.box = new SecretBox(config.jwt, 'webhook secret');
+  }
 
   async endpoint(customerId: string): Promise<WebhookEndpointDto> {
     const endpoint = await this.webhooks.endpoint(customerId);
@@ -53,7 +58,7 @@ export class WebhooksService {
   /** A new secret, replacing the old one at once; the answer is the only place it ever shows. */
   async rollSecret(customerId: string, by: AuditContext): Promise<{ secret: string }> {
     const secret = newWebhookSecret();
-    const sealed = sealSecret(this.config.jwt, customerId, secret);
+    const sealed = this.box.seal(customerId, secret);
     await transaction(
       this.dataSource,
       async (m) => {
