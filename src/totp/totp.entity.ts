@@ -6,7 +6,10 @@ export class TotpCredential {
   @PrimaryColumn('uuid', { name: 'customer_id' })
   customerId: string;
 
-  /** AES-256-GCM of the base32 secret (common/sealed-secret.ts), bound to its customer: a database dump alone does not reveal it. */
+  /**
+   * AES-256-GCM of the base32 secret (common/sealed-secret.ts), bound to its customer: a database dump
+   * alone does not reveal it.
+   */
   @Column({ type: 'varchar', length: 255 })
   secret: string;
 
