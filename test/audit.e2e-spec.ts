@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { chainHash, UNKNOWN_CUSTOMER } from '../src/audit/audit-event.js';
+import { Secret, TOTP } from 'otpauth';
+import { AUDIT_ACTIONS, chainHash, UNKNOWN_CUSTOMER } from '../src/audit/audit-event.js';
 import { AuditRetention } from '../src/audit/audit-retention.js';
 import { AuditRepository } from '../src/audit/audit.repository.js';
 import { AuditEvents1796300000000 } from '../src/database/migrations/1796300000000-AuditEvents.js';
@@ -529,6 +530,174 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
     });
   });
 
+  describe('through every action of a customer', () => {
+    const clock = new FakeClock();
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startApp(await database.prepare('audit_every'), {}, clock);
+    });
+    afterAll(() => t.close());
+
+    it('records each action once, by its actor, and no event holds a secret', async () => {
+      const root = await insertCustomer(t.ds, { username: 'root', permission: SUPER });
+      const admin = jwtOf(root);
+      const passwords = ['alices-first-pw-1', 'alices-second-pw-2', 'alices-third-pw-3', 'wrong-password-9'];
+      const made = await request(t.http)
+        .post('/v1.0/customers')
+        .set('authorization', admin)
+        .send({ username: 'alice', password: passwords[0] })
+        .expect(200);
+      const alice = (made.body as { id: string }).id;
+      await request(t.http)
+        .put(`/v1.0/customers/${alice}`)
+        .set('authorization', admin)
+        .send({ password: passwords[1] })
+        .expect(200);
+      const loginAs = (body: object) =>
+        request(t.http)
+          .post('/auth/login')
+          .send({ username: 'alice', ...body });
+      await loginAs({ password: passwords[3] }).expect(401);
+      const first = (await loginAs({ password: passwords[1] }).expect(200)).body as { token: string };
+      const jwt = `Bearer ${first.token}`;
+      await request(t.http).put('/v1.0/customer').set('authorization', jwt).send({ detail: 'd' }).expect(200);
+
+      const key = (
+        await request(t.http)
+          .post('/v1.0/accesskeys')
+          .set('authorization', jwt)
+          .send({ name: 'ci', scopes: ['accesskeys:write'] })
+          .expect(200)
+      ).body as { id: string; token: string };
+      await request(t.http)
+        .put(`/v1.0/accesskeys/${key.id}`)
+        .set('authorization', `Bearer ${key.token}`)
+        .send({ name: 'ci-2' })
+        .expect(200);
+      const rolled = (
+        await request(t.http)
+          .post(`/v1.0/accesskeys/${key.id}/roll`)
+          .set('authorization', jwt)
+          .send({ grace: 0 })
+          .expect(200)
+      ).body as { token: string };
+      await request(t.http).delete(`/v1.0/accesskeys/${key.id}`).set('authorization', jwt).expect(200);
+
+      const webhookSecret = (
+        await request(t.http).post('/v1.0/customer/webhook-secret').set('authorization', jwt).expect(200)
+      ).body as { secret: string };
+      await request(t.http)
+        .put('/v1.0/customer/key-policy')
+        .set('authorization', jwt)
+        .send({ leak_action: 'revoke' })
+        .expect(200);
+
+      const totp = (await request(t.http).post('/v1.0/customer/totp').set('authorization', jwt).expect(200))
+        .body as { secret: string };
+      const codeNow = () =>
+        new TOTP({
+          secret: Secret.fromBase32(totp.secret),
+          algorithm: 'SHA1',
+          digits: 6,
+          period: 30,
+        }).generate({
+          timestamp: clock.now().getTime(),
+        });
+      const confirmed = (
+        await request(t.http)
+          .post('/v1.0/customer/totp/confirm')
+          .set('authorization', jwt)
+          .send({ otp: codeNow() })
+          .expect(200)
+      ).body as { recovery_codes: string[] };
+      clock.advance(30);
+      const second = (await loginAs({ password: passwords[1], otp: confirmed.recovery_codes[0] }).expect(200))
+        .body as { token: string };
+      const fresh = `Bearer ${second.token}`;
+      await request(t.http)
+        .post('/v1.0/customer/totp/disable')
+        .set('authorization', fresh)
+        .send({ otp: codeNow() })
+        .expect(204);
+      await request(t.http)
+        .put('/v1.0/customer/password')
+        .set('authorization', fresh)
+        .send({ old_password: passwords[1], new_password: passwords[2] })
+        .expect(200);
+      const third = `Bearer ${((await loginAs({ password: passwords[2] }).expect(200)).body as { token: string }).token}`;
+      const leaked = (
+        await request(t.http).post('/v1.0/accesskeys').set('authorization', third).send({}).expect(200)
+      ).body as { token: string };
+      await request(t.http).post('/auth/logout').set('authorization', third).expect(204);
+      await request(t.http)
+        .post('/v1.0/credentials/revoke')
+        .send({ credentials: [leaked.token] })
+        .expect(202);
+      const hash = (
+        (await t.ds.query('SELECT password_hash FROM customers WHERE id = ?', [alice])) as {
+          password_hash: string;
+        }[]
+      )[0].password_hash;
+      await request(t.http).delete(`/v1.0/customers/${alice}`).set('authorization', admin).expect(200);
+
+      const events = await auditEvents(t.ds, alice);
+      expect(events.map((e) => [e.action, e.actor.customerId, e.actor.via])).toEqual([
+        ['customer.created', root.id, 'jwt'],
+        ['password.reset', root.id, 'jwt'],
+        ['login.failed', null, 'password'],
+        ['login.succeeded', alice, 'password'],
+        ['customer.updated', alice, 'jwt'],
+        ['accesskey.created', alice, 'jwt'],
+        ['accesskey.updated', alice, 'accesskey'],
+        ['accesskey.rolled', alice, 'jwt'],
+        ['accesskey.deleted', alice, 'jwt'],
+        ['webhook.secret_rolled', alice, 'jwt'],
+        ['key_policy.updated', alice, 'jwt'],
+        ['totp.enabled', alice, 'jwt'],
+        ['recovery_code.used', alice, 'password'],
+        ['login.succeeded', alice, 'password'],
+        ['totp.disabled', alice, 'jwt'],
+        ['password.changed', alice, 'jwt'],
+        ['login.succeeded', alice, 'password'],
+        ['accesskey.created', alice, 'jwt'],
+        ['session.ended', alice, 'jwt'],
+        ['accesskey.leaked', null, 'anonymous'],
+        ['customer.deleted', root.id, 'jwt'],
+      ]);
+      expect(chainHolds(events)).toBe(true);
+      // Every action but those of the sweeper, the new-network recorder, the throttle and the
+      // webhook test, each of which its own spec drives.
+      const elsewhere = [
+        'accesskey.expiring',
+        'accesskey.expired',
+        'accesskey.used_from_new_network',
+        'login.throttled',
+        'webhook.test',
+      ];
+      expect(new Set(events.map((e) => e.action))).toEqual(
+        new Set(AUDIT_ACTIONS.filter((action) => !elsewhere.includes(action))),
+      );
+
+      const text = await auditText(t.ds);
+      const secrets = [
+        ...passwords,
+        hash,
+        '$argon2',
+        ...[key.token, rolled.token, leaked.token].flatMap((token) => [token, hashAccessKeyToken(token)]),
+        webhookSecret.secret,
+        webhookSecret.secret.slice('whsec_'.length),
+        totp.secret,
+        ...confirmed.recovery_codes,
+        ...[first.token, second.token, third.slice('Bearer '.length)].flatMap((token) => [
+          token,
+          token.split('.')[2],
+        ]),
+      ];
+      expect(text).toContain(key.token.slice(0, 11)); // the prefix is recorded: the scan reads the data
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    });
+  });
+
   describe('with a strict login limit', () => {
     it('records a throttled login once, when the wait begins, not for the refusals that follow', async () => {
       const strict = await startApp(await database.prepare('audit_throttle'), {
@@ -542,7 +711,14 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
         for (let i = 0; i < 3; i++) await attempt().expect(429);
         const events = await auditEvents(strict.ds, bob.id);
         expect(events.map((e) => e.action)).toEqual(['login.failed', 'login.failed', 'login.throttled']);
+        expect(events[2]).toMatchObject({
+          target: `customer:${bob.id}`,
+          actor: { customerId: null, via: 'password' },
+          origin: { ip: expect.stringMatching(/127\.0\.0\.1/) },
+          data: '{}',
+        });
         expect(chainHolds(events)).toBe(true);
+        expect(await auditText(strict.ds)).not.toContain('not-his-1');
       } finally {
         await strict.close();
       }

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { hashAccessKeyToken } from '../src/accesskeys/access-key-token.js';
 import { ExpirySweeper } from '../src/accesskeys/expiry.sweeper.js';
 import { KeyNetworksRepository } from '../src/accesskeys/key-networks.repository.js';
 import { NewNetworkRecorder } from '../src/accesskeys/new-network.recorder.js';
 import type { Customer } from '../src/customers/customer.entity.js';
 import { FakeClock, signJwt, startApp, type TestApp } from './support/app.js';
-import { auditEvents, chainHolds } from './support/audit.js';
+import { auditEvents, auditText, chainHolds } from './support/audit.js';
 import { DATABASES } from './support/databases.js';
 import { insertAccessKey, insertCustomer, truncate } from './support/factories.js';
 
@@ -40,7 +41,7 @@ describe.each(DATABASES)('access key expiry notices on $name', (database) => {
 
     it('sends 30, 7 and 1 days before tm_expire and once after, each once', async () => {
       const tmExpire = new Date(clock.now().getTime() + 40 * DAY * 1000);
-      const { key } = await insertAccessKey(t.ds, alice.id, { tmExpire });
+      const { key, token } = await insertAccessKey(t.ds, alice.id, { tmExpire });
       const target = `accesskey:${key.id}`;
       const data = (days?: number) => ({ tm_expire: tmExpire.toISOString(), ...(days && { days }) });
 
@@ -66,9 +67,12 @@ describe.each(DATABASES)('access key expiry notices on $name', (database) => {
         { action: 'accesskey.expiring', target, data: data(1) },
         { action: 'accesskey.expired', target, data: data() },
       ]);
-      const [first] = await auditEvents(t.ds, alice.id);
-      expect(first?.actor).toEqual({ customerId: null, via: 'system' });
+      for (const event of await auditEvents(t.ds, alice.id))
+        expect(event.actor).toEqual({ customerId: null, via: 'system' });
       await expect(auditEvents(t.ds, alice.id).then(chainHolds)).resolves.toBe(true);
+      const text = await auditText(t.ds);
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(hashAccessKeyToken(token));
     });
 
     it('sends only the window a key is in, and nothing for a deleted key', async () => {
@@ -167,6 +171,9 @@ describe.each(DATABASES)('access key expiry notices on $name', (database) => {
         ['203.0.113.5', '203.0.113.0/24'],
       ]);
       await expect(auditEvents(t.ds, alice.id).then(chainHolds)).resolves.toBe(true);
+      const text = await auditText(t.ds);
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(hashAccessKeyToken(token));
     });
 
     it('goes through more keys than one batch', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,11 +10,14 @@ import request from 'supertest';
 import { AuditRepository } from '../src/audit/audit.repository.js';
 import { NO_ORIGIN } from '../src/audit/audit-event.js';
 import { Customer } from '../src/customers/customer.entity.js';
+import { sqlDatetime } from '../src/common/sql-time.js';
+import { RedisConnection } from '../src/redis/redis.connection.js';
 import { WebhookWorker } from '../src/webhooks/webhook-worker.js';
 import { FakeClock, signJwt, startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 import { METRICS_TOKEN } from './support/env.js';
 import { insertCustomer, truncate } from './support/factories.js';
+import { until } from './support/instances.js';
 
 const jwtOf = (customer: Customer) => `Bearer ${signJwt({ gen: 0 }, { subject: customer.id })}`;
 
@@ -33,6 +37,9 @@ class Receiver {
   readonly seen = new Map<string, number>();
   badSignatures = 0;
   answer = 200;
+  /** While set, each request is counted but its answer waits for `release`. */
+  hold = false;
+  readonly held: (() => void)[] = [];
   readonly secrets = new Map<string, string>();
   private readonly server: Server;
 
@@ -77,7 +84,18 @@ class Receiver {
     const id = req.headers['webhook-id'] as string;
     this.seen.set(id, (this.seen.get(id) ?? 0) + 1);
     if (this.seen.get(id) === 1) this.accepted.push({ id, customer, type: payload.type, data: payload.data });
+    if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
     return 204;
+  }
+
+  /** Answers every request held so far. */
+  release(): void {
+    for (const answer of this.held.splice(0)) answer();
+  }
+
+  /** Whether no webhook-id came twice. */
+  once(): boolean {
+    return [...this.seen.values()].every((n) => n === 1);
   }
 }
 
@@ -127,6 +145,34 @@ const actionsOf = async (t: TestApp, customer: Customer) =>
   (await t.ds.query('SELECT id, action FROM audit_events WHERE customer_id = ? ORDER BY sequence', [
     customer.id,
   ])) as { id: string; action: string }[];
+
+/** `n` events of the customer, recorded by `t`'s audit log. */
+const burst = (t: TestApp, customer: Customer, n: number) =>
+  t.app.get(AuditRepository).record(
+    ...Array.from({ length: n }, () => ({
+      customerId: customer.id,
+      action: 'webhook.test' as const,
+      target: `customer:${customer.id}`,
+      actor: { customerId: customer.id, via: 'system' as const },
+      origin: NO_ORIGIN,
+    })),
+  );
+
+/** A database two apps can share: MariaDB's of `label`, or a SQLite file of its own. */
+async function sharedDatabase(
+  database: (typeof DATABASES)[number],
+  label: string,
+): Promise<{ url: string; remove(): void }> {
+  if (database.name !== 'sqlite') return { url: await database.prepare(label), remove: () => undefined };
+  const folder = mkdtempSync(join(tmpdir(), 'voipbin-webhooks-'));
+  return {
+    url: `sqlite:${join(folder, 'db.sqlite')}`,
+    remove: () => rmSync(folder, { recursive: true, force: true }),
+  };
+}
+
+const leaseRow = async (t: TestApp) =>
+  ((await t.ds.query("SELECT holder FROM webhook_leases WHERE name = 'outbox'")) as { holder: string }[])[0];
 
 describe.each(DATABASES)('webhooks on $name', (database) => {
   describe('of one app', () => {
@@ -357,47 +403,191 @@ describe.each(DATABASES)('webhooks on $name', (database) => {
   });
 
   it('two instances deliver each event once, and the second takes over when the first stops', async () => {
-    const folder = database.name === 'sqlite' ? mkdtempSync(join(tmpdir(), 'voipbin-webhooks-')) : null;
-    const url =
-      folder === null ? await database.prepare('webhooks_two') : `sqlite:${join(folder, 'db.sqlite')}`;
+    const shared = await sharedDatabase(database, 'webhooks_two');
     const clock = new FakeClock();
     const receiver = new Receiver(clock);
     await receiver.listen();
-    const a = await startApp(url, {}, clock);
+    const a = await startApp(shared.url, {}, clock);
     let b: TestApp | undefined;
     try {
       const alice = await insertCustomer(a.ds, { username: 'alice' });
       await subscribe(a, receiver, alice);
-      const burst = (t: TestApp, n: number) =>
-        t.app.get(AuditRepository).record(
-          ...Array.from({ length: n }, () => ({
-            customerId: alice.id,
-            action: 'webhook.test' as const,
-            target: `customer:${alice.id}`,
-            actor: { customerId: alice.id, via: 'system' as const },
-            origin: NO_ORIGIN,
-          })),
-        );
-      await burst(a, 20);
-      b = await startApp(url, {}, clock);
+      await burst(a, alice, 20);
+      b = await startApp(shared.url, {}, clock);
       const [wa, wb] = [a.app.get(WebhookWorker), b.app.get(WebhookWorker)];
       for (let i = 0; i < 5; i++) await Promise.all([wa.tick(), wb.tick()]);
       expect(receiver.accepted).toHaveLength(21);
-      expect([...receiver.seen.values()].every((n) => n === 1)).toBe(true);
+      expect(receiver.once()).toBe(true);
 
       await a.close();
-      await burst(b, 5);
+      await burst(b, alice, 5);
       for (let i = 0; i < 3; i++) await wb.tick();
       expect(receiver.accepted).toHaveLength(26);
       expect(receiver.accepted.map((r) => r.data.sequence)).toEqual(
         Array.from({ length: 26 }, (_, i) => i + 1),
       );
-      expect([...receiver.seen.values()].every((n) => n === 1)).toBe(true);
+      expect(receiver.once()).toBe(true);
     } finally {
       await a.close().catch(() => undefined);
       await b?.close();
       await receiver.close();
-      if (folder !== null) rmSync(folder, { recursive: true, force: true });
+      shared.remove();
     }
   });
+
+  it('a lease left by a crashed holder holds delivery back until it lapses, then is taken over', async () => {
+    const shared = await sharedDatabase(database, 'webhooks_stale');
+    const clock = new FakeClock();
+    const receiver = new Receiver(clock);
+    await receiver.listen();
+    const t = await startApp(shared.url, {}, clock);
+    try {
+      const worker = t.app.get(WebhookWorker);
+      const alice = await insertCustomer(t.ds, { username: 'alice' });
+      await subscribe(t, receiver, alice);
+      await burst(t, alice, 3);
+      await worker.tick();
+      expect(receiver.accepted).toHaveLength(4);
+
+      // Another instance renewed the lease for 30 s, then died without letting it go.
+      const crashed = (expire: Date) =>
+        t.ds.query("UPDATE webhook_leases SET holder = 'crashed', tm_expire = ? WHERE name = 'outbox'", [
+          sqlDatetime(expire),
+        ]);
+      await crashed(new Date(clock.now().getTime() + 30_000));
+      await burst(t, alice, 3);
+      clock.advance(29);
+      await worker.tick();
+      expect(receiver.accepted).toHaveLength(4);
+      expect((await leaseRow(t)).holder).toBe('crashed');
+
+      clock.advance(2);
+      await worker.tick();
+      expect(receiver.accepted).toHaveLength(7);
+      expect((await leaseRow(t)).holder).not.toBe('crashed');
+
+      // And one whose expiry is already past is taken at once.
+      await crashed(new Date(clock.now().getTime() - 1000));
+      await burst(t, alice, 2);
+      await worker.tick();
+      expect(receiver.accepted.map((r) => r.data.sequence)).toEqual(
+        Array.from({ length: 9 }, (_, i) => i + 1),
+      );
+      expect(receiver.once()).toBe(true);
+      expect(receiver.badSignatures).toBe(0);
+    } finally {
+      await t.close();
+      await receiver.close();
+      shared.remove();
+    }
+  });
+
+  it('a pass longer than the lease sends nothing the next holder sends again', async () => {
+    const shared = await sharedDatabase(database, 'webhooks_long');
+    const clock = new FakeClock();
+    const receiver = new Receiver(clock);
+    await receiver.listen();
+    const a = await startApp(shared.url, {}, clock);
+    const b = await startApp(shared.url, {}, clock);
+    try {
+      const workers = [a.app.get(WebhookWorker), b.app.get(WebhookWorker)];
+      const tickBoth = () => Promise.all(workers.map((w) => w.tick()));
+      // 25 customers: their events go out 8 at a time, in four waves.
+      const customers: Customer[] = [];
+      for (let i = 0; i < 25; i++) {
+        const customer = await insertCustomer(a.ds, { username: `c${i}` });
+        await subscribe(a, receiver, customer);
+        customers.push(customer);
+      }
+      await tickBoth();
+      expect(receiver.accepted).toHaveLength(25);
+
+      receiver.hold = true;
+      for (const customer of customers) await burst(a, customer, 1);
+      const pass = tickBoth();
+      // Each wave's receiver takes 9 s to answer, within the 10 s timeout: the fourth starts 27 s
+      // after the pass took the lease, and is still waiting 33 s after.
+      for (const [wave, size] of [8, 8, 8, 1].entries()) {
+        await until(`wave ${wave + 1} held`, () => Promise.resolve(receiver.held.length === size));
+        clock.advance(wave < 3 ? 9 : 6);
+        if (wave < 3) receiver.release();
+      }
+      receiver.hold = false;
+      const other = tickBoth();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      receiver.release();
+      await Promise.all([pass, other]);
+      await tickBoth();
+
+      expect(receiver.accepted).toHaveLength(50);
+      expect(receiver.once()).toBe(true);
+    } finally {
+      receiver.release();
+      await a.close();
+      await b.close();
+      await receiver.close();
+      shared.remove();
+    }
+  });
+
+  // The lease in Redis when REDIS_URL is set: the database's row is then left alone.
+  for (const redisUrl of process.env.TEST_REDIS_URL ? [process.env.TEST_REDIS_URL] : []) {
+    it('with REDIS_URL: two instances deliver each event once by a lease in Redis, taken over when its holder stops or lets it lapse', async () => {
+      const shared = await sharedDatabase(database, 'webhooks_redis');
+      const prefix = `voipbin-test-${randomUUID().slice(0, 8)}:`;
+      const env = { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix };
+      const clock = new FakeClock();
+      const receiver = new Receiver(clock);
+      await receiver.listen();
+      const a = await startApp(shared.url, env, clock);
+      let b: TestApp | undefined;
+      try {
+        const alice = await insertCustomer(a.ds, { username: 'alice' });
+        await subscribe(a, receiver, alice);
+        await burst(a, alice, 20);
+        b = await startApp(shared.url, env, clock);
+        const redis = b.app.get(RedisConnection).client!;
+        const [wa, wb] = [a.app.get(WebhookWorker), b.app.get(WebhookWorker)];
+        for (let i = 0; i < 5; i++) await Promise.all([wa.tick(), wb.tick()]);
+        expect(receiver.accepted).toHaveLength(21);
+        expect(receiver.once()).toBe(true);
+        expect(await redis.get(`${prefix}webhook-lease`)).toMatch(/^[0-9a-f-]{36}$/);
+        expect(await redis.pttl(`${prefix}webhook-lease`)).toBeGreaterThan(20_000);
+        expect((await leaseRow(b)).holder).toBe('');
+
+        // Its holder stops: the lease goes with it, and the other delivers at once.
+        const holder = await redis.get(`${prefix}webhook-lease`);
+        await a.close();
+        expect(await redis.exists(`${prefix}webhook-lease`)).toBe(0);
+        await burst(b, alice, 5);
+        await wb.tick();
+        expect(receiver.accepted).toHaveLength(26);
+        expect(await redis.get(`${prefix}webhook-lease`)).not.toBe(holder);
+
+        // A holder that died without letting go: nothing until its key expires, then all of it.
+        await redis.set(`${prefix}webhook-lease`, 'crashed', 'PX', 1500);
+        await burst(b, alice, 3);
+        await wb.tick();
+        expect(receiver.accepted).toHaveLength(26);
+        await until(
+          'the crashed lease expired',
+          async () => (await redis.exists(`${prefix}webhook-lease`)) === 0,
+        );
+        await wb.tick();
+        expect(receiver.accepted.map((r) => r.data.sequence)).toEqual(
+          Array.from({ length: 29 }, (_, i) => i + 1),
+        );
+        expect(receiver.once()).toBe(true);
+        expect(receiver.badSignatures).toBe(0);
+      } finally {
+        await a.close().catch(() => undefined);
+        const redis = b?.app.get(RedisConnection).client;
+        const keys = (await redis?.keys(`${prefix}*`)) ?? [];
+        if (keys.length > 0) await redis?.del(...keys);
+        await b?.close();
+        await receiver.close();
+        shared.remove();
+      }
+    });
+  }
 });

@@ -36,9 +36,9 @@ const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
 
 /**
  * Delivers the outbox, off the request path: one instance of a deployment at a time, the holder of
- * the lease (in Redis when REDIS_URL is set, else in the database), renewed on every pass and taken
- * over by another instance once it lapses. Each customer's events go in order: its next one waits
- * for the one before to be delivered or given up on.
+ * the lease (in Redis when REDIS_URL is set, else in the database), renewed on every pass and before
+ * each attempt, and taken over by another instance once it lapses. Each customer's events go in
+ * order: its next one waits for the one before to be delivered or given up on.
  */
 @Injectable()
 export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -96,6 +96,9 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private async deliver(delivery: Delivery): Promise<void> {
+    // Renewed before each attempt, not only once a round: a round of slow receivers can outlast the
+    // lease (4 waves of 10 s timeouts), and another instance would then send what this one has yet to.
+    if (!(await this.takeLease())) return;
     const endpoint = await this.outbox.endpoint(delivery.customerId);
     const attempts = delivery.attempts + 1;
     const now = this.clock.now();

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
-import { keyLookupPlan, measure, rssMiB, run, runOverTokens, table } from './measure.mjs';
+import { keyLookupPlan, measure, rssMiB, run, runOverTokens, sideBySide, table } from './measure.mjs';
 import {
   ADMIN,
   build,
@@ -35,9 +35,10 @@ const USAGE = `Usage: npm run bench -- [switches]
                      service's RSS before and after (default off)
   --growth           instead of the tables: the lookups with 1,000 and with 1,000,000 keys in the
                      table; needs --db mysql; ignores --references, --only, --soak (default off)
-  --webhooks         instead of the tables: authenticated calls of a customer whose webhook_uri is
-                     a dead receiver (it accepts connections and never answers), beside those of
-                     one with no webhook, in the same rounds (default off)
+  --webhooks         instead of the tables: authenticated calls of a customer with no webhook, of
+                     one whose webhook_uri refuses connections and of one whose receiver accepts
+                     them and never answers, alternating in the same rounds, with each one's p99,
+                     req/s and CPU per request as a ratio to the first's (default off)
   --mysql-url URL    the MySQL server for --db mysql, and the name of the database each run
                      creates and drops: <name>_<pid>, or <name>_growth_<pid> with --growth
                      (default mysql://root@127.0.0.1:3306/voipbin_bench)
@@ -246,52 +247,70 @@ async function growth() {
   console.log(`RSS of the service: ${rssMiB(child.pid)} MiB\n`);
 }
 
+/** A port on loopback that refuses connections: taken, then let go. */
+async function refusingPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /**
- * Webhooks off the request path: the same calls by a customer with no webhook and by one whose
- * receiver never answers (each delivery waits out its timeout), side by side in each round.
+ * Webhooks off the request path: the same calls by a customer with no webhook, by one whose receiver
+ * refuses connections (each delivery fails at once and is retried) and by one whose receiver accepts
+ * them and never answers (each delivery waits out its timeout), alternating in each round.
  */
 async function webhooks() {
   const baseline = await startBaseline();
-  const dead = createServer(() => undefined);
-  await new Promise((resolve) => dead.listen(0, '127.0.0.1', resolve));
-  const deadUri = `http://127.0.0.1:${dead.address().port}/hook`;
+  const slow = createServer(() => undefined);
+  await new Promise((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  const receivers = {
+    'dead receiver (connection refused)': `http://127.0.0.1:${await refusingPort()}/hook`,
+    'slow receiver (never answers)': `http://127.0.0.1:${slow.address().port}/hook`,
+  };
   const url = await prepareDatabase(opts.db, opts['mysql-url'], 'webhooks');
   const { base } = await startService(url, { WEBHOOK_ALLOW_PRIVATE: 'true' });
   const plain = await login(base);
-  const hooked = { username: 'bench-hooked', password: randomBytes(15).toString('base64url') };
-  await call(base, 'POST', '/v1.0/customers', { token: plain, body: hooked });
-  const { token: hookedJwt } = await call(base, 'POST', '/auth/login', { body: hooked });
-  await call(base, 'PUT', '/v1.0/customer', {
-    token: hookedJwt,
-    body: { webhook_uri: deadUri, webhook_method: 'POST' },
-  });
-  await call(base, 'POST', '/v1.0/customer/webhook-secret', { token: hookedJwt });
-  const calls = (who, token) => [
-    {
-      name: `GET /v1.0/customer, JWT, ${who}`,
-      run: () => run(`${base}/v1.0/customer`, load, { headers: { authorization: `Bearer ${token}` } }),
-    },
-    {
-      name: `POST /v1.0/accesskeys (an event each), JWT, ${who}`,
-      run: () =>
-        run(`${base}/v1.0/accesskeys`, load, {
-          method: 'POST',
-          body: '{}',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        }),
-    },
-  ];
-  const [getPlain, postPlain] = calls('no webhook', plain);
-  const [getHooked, postHooked] = calls('dead receiver', hookedJwt);
-  table(
-    `Webhooks: a dead receiver beside none, ${opts.db}, ${load.connections} connections, ${load.rounds} rounds of ${load.duration} s (medians)`,
-    await measure(baseline, [getPlain, getHooked, postPlain, postHooked], load),
+  const customers = [{ who: 'no webhook', token: plain }];
+  for (const [who, uri] of Object.entries(receivers)) {
+    const hooked = { username: `bench-${customers.length}`, password: randomBytes(15).toString('base64url') };
+    await call(base, 'POST', '/v1.0/customers', { token: plain, body: hooked });
+    const { token } = await call(base, 'POST', '/auth/login', { body: hooked });
+    await call(base, 'PUT', '/v1.0/customer', { token, body: { webhook_uri: uri, webhook_method: 'POST' } });
+    await call(base, 'POST', '/v1.0/customer/webhook-secret', { token });
+    customers.push({ who, token });
+  }
+  const gets = customers.map(({ who, token }) => ({
+    name: `GET /v1.0/customer, JWT, ${who}`,
+    run: () => run(`${base}/v1.0/customer`, load, { headers: { authorization: `Bearer ${token}` } }),
+  }));
+  const posts = customers.map(({ who, token }) => ({
+    name: `POST /v1.0/accesskeys (an event each), JWT, ${who}`,
+    run: () =>
+      run(`${base}/v1.0/accesskeys`, load, {
+        method: 'POST',
+        body: '{}',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      }),
+  }));
+  const rows = await measure(baseline, [...gets, ...posts], load);
+  const of = `${opts.db}, ${load.connections} connections, ${load.rounds} rounds of ${load.duration} s`;
+  table(`Webhooks: no receiver, a dead one, a slow one, ${of} (medians)`, rows);
+  sideBySide(
+    'Authenticated reads beside the customer with no webhook (medians of per-round ratios)',
+    rows[1],
+    [rows[2], rows[3]],
   );
-  const pending = await call(base, 'GET', '/v1.0/webhook-deliveries?status=pending&page_size=100', {
-    token: hookedJwt,
-  });
-  console.log(`Deliveries still pending for the dead receiver (first page): ${pending.result.length}\n`);
-  dead.close();
+  sideBySide('Writes (an event each) beside the customer with no webhook', rows[4], [rows[5], rows[6]]);
+  for (const { who, token } of customers.slice(1)) {
+    const pending = await call(base, 'GET', '/v1.0/webhook-deliveries?status=pending&page_size=100', {
+      token,
+    });
+    console.log(`Deliveries still pending for the ${who} (first page): ${pending.result.length}`);
+  }
+  console.log('');
+  slow.close();
 }
 
 try {

@@ -113,8 +113,31 @@ export async function measure(baseline, scenarios, load) {
     cpuRatio: xs[0].cpuRatio === undefined ? 1 : median(xs.map((x) => x.cpuRatio)),
     cpuUs: median(xs.map((x) => x.cpuPerRequest * 1e6)),
     extra: xs[0].extra === undefined ? '' : median(xs.map((x) => x.extra)),
+    rounds: xs,
   });
   return [summary(base.name, baselines), ...scenarios.map((s) => summary(s.name, samples.get(s.name)))];
+}
+
+/**
+ * Each of `rows` beside `reference` (a row of the same `measure`): the medians over the rounds of
+ * its p99, req/s and server CPU per request divided by the reference's of the same round.
+ */
+export function sideBySide(title, reference, rows) {
+  const ratio = (row, of) => median(row.rounds.map((x, i) => of(x) / of(reference.rounds[i])));
+  const lines = [
+    `### ${title}`,
+    '',
+    `| scenario | p99 ms | p99 ratio | req/s | req/s ratio | server CPU µs/req | CPU/req ratio |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...[reference, ...rows].map(
+      (r) =>
+        `| ${r.name} | ${r.p99} | ${ratio(r, (x) => x.p99).toFixed(2)} | ${Math.round(r.rps)} | ` +
+        `${ratio(r, (x) => x.rps).toFixed(2)} | ${Math.round(r.cpuUs)} | ` +
+        `${ratio(r, (x) => x.cpuPerRequest).toFixed(2)} |`,
+    ),
+    '',
+  ];
+  console.log(lines.join('\n'));
 }
 
 /**
