@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository, type QueryDeepPartialEntity } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
+import { replicaRead } from '../common/replica-read.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
 import type { AuditRecord } from '../audit/audit-event.js';
@@ -129,7 +130,10 @@ export class AccessKeyRepository {
 
   /** Live keys, newest first. */
   async list(customerId: string, page: PageRequest): Promise<Page<ShownKey>> {
-    const rows: KeyRow[] = await this.keys.query(...newestFirst(LIVE_KEYS_OF_CUSTOMER, [customerId], page));
+    const rows: KeyRow[] = await replicaRead(
+      this.keys.manager.dataSource,
+      ...newestFirst(LIVE_KEYS_OF_CUSTOMER, [customerId], page),
+    );
     return pageOf(rows.map(fromKeyRow));
   }
 

@@ -11,6 +11,7 @@ import type {
 } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
+import { replicaRead } from '../common/replica-read.js';
 import { fromSqlDatetime, sqlDatetime } from '../common/sql-time.js';
 import { transaction } from '../common/transaction.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -185,7 +186,7 @@ export class AuditRepository implements EntitySubscriberInterface {
     if (filter.target !== undefined) where('target = ?', filter.target);
     if (filter.since !== undefined) where('tm_create >= ?', sqlDatetime(filter.since));
     if (filter.until !== undefined) where('tm_create < ?', sqlDatetime(filter.until));
-    const rows: EventRow[] = await this.dataSource.query(...newestFirst(select, parameters, page));
+    const rows: EventRow[] = await replicaRead(this.dataSource, ...newestFirst(select, parameters, page));
     return pageOf(rows.map(fromEventRow));
   }
 

@@ -90,6 +90,33 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads read replicas of a MySQL/MariaDB database, mariadb:// as mysql://', () => {
+    expect(
+      loadConfig({
+        JWT_SECRET: SECRET,
+        DATABASE_URL: 'mariadb://u@db/x',
+        DATABASE_REPLICA_URLS: 'mariadb://r:p@replica-1/x,mysql://r@replica-2:3307/x',
+      }).database,
+    ).toEqual({
+      type: 'mariadb',
+      url: 'mysql://u@db/x',
+      replicas: ['mysql://r:p@replica-1/x', 'mysql://r@replica-2:3307/x'],
+    });
+  });
+
+  it.each([
+    [{ DATABASE_REPLICA_URLS: 'mysql://replica/x' }, 'needs a MySQL/MariaDB DATABASE_URL'],
+    [{ DATABASE_URL: 'mysql://db/x', DATABASE_REPLICA_URLS: 'postgres://replica/x' }, 'must be mysql://'],
+    [{ DATABASE_URL: 'mysql://db/x', DATABASE_REPLICA_URLS: 'mysql://a/x,,mysql://b/x' }, 'must be mysql://'],
+    [{ DATABASE_URL: 'mysql://db/x', DATABASE_REPLICA_URLS: 'mysql://a/x, mysql://b/x' }, 'must be mysql://'],
+    [{ DATABASE_URL: 'mysql://db/x', DATABASE_REPLICA_URLS: 'mysql://u:p@[bad/x' }, 'with a host'],
+  ])('refuses DATABASE_REPLICA_URLS with %p, naming the variable', (env, why) => {
+    const message = failure({ JWT_SECRET: SECRET, ...env });
+    expect(message).toContain('DATABASE_REPLICA_URLS');
+    expect(message).toContain(why);
+    expect(message).not.toContain('u:p@');
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],

@@ -25,6 +25,8 @@ import {
 } from './signing-keys.js';
 import { parseScanningKeys } from './secret-scanning-keys.js';
 
+const REPLICA_URLS = /^(mysql|mariadb):\/\/[^,\s]+(,(mysql|mariadb):\/\/[^,\s]+)*$/;
+
 /** The environment as docs/api.md documents it; each rule names its variable when it fails. */
 export class EnvironmentVariables {
   @IsOptional()
@@ -56,6 +58,13 @@ export class EnvironmentVariables {
     message: 'DATABASE_URL must be sqlite:PATH, sqlite::memory:, mysql://... or mariadb://...',
   })
   DATABASE_URL = 'sqlite:data/voipbin.sqlite';
+
+  /** MySQL/MariaDB read replicas of DATABASE_URL, separated by commas: lists are read there (docs/scaling.md). */
+  @IsOptional()
+  @Matches(REPLICA_URLS, {
+    message: 'DATABASE_REPLICA_URLS must be mysql://... or mariadb://... URLs separated by commas',
+  })
+  DATABASE_REPLICA_URLS?: string;
 
   /** `auto`: pending migrations run at start; `off`: start refuses while any is pending (run `admin migrate`). */
   @IsIn(['auto', 'off'], { message: 'MIGRATIONS must be auto or off' })
@@ -232,7 +241,10 @@ export type JwtConfig = SigningKeys & {
   audience: string;
 };
 
-export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'mysql' | 'mariadb'; url: string };
+export type DatabaseConfig =
+  | { type: 'sqlite'; path: string }
+  /** `replicas`: the read replicas' URLs (mysql://), when DATABASE_REPLICA_URLS is set. */
+  | { type: 'mysql' | 'mariadb'; url: string; replicas?: string[] };
 
 /** AUTH_CACHE_TTL when unset and REDIS_URL is set, seconds. */
 const DEFAULT_SHARED_CACHE_TTL = 10;
@@ -330,6 +342,23 @@ function parseDatabaseUrl(url: string): DatabaseConfig {
   return { type: 'mysql', url };
 }
 
+/** The replicas' URLs, each as mysql2 reads it; none unless DATABASE_URL is MySQL/MariaDB too. */
+function parseReplicaUrls(vars: EnvironmentVariables, problems: string[]): string[] {
+  if (vars.DATABASE_REPLICA_URLS === undefined || !REPLICA_URLS.test(vars.DATABASE_REPLICA_URLS)) return [];
+  if (vars.DATABASE_URL.startsWith('sqlite:')) {
+    problems.push('DATABASE_REPLICA_URLS needs a MySQL/MariaDB DATABASE_URL (SQLite has no replicas)');
+    return [];
+  }
+  const urls = vars.DATABASE_REPLICA_URLS.split(',').map((url) => url.replace(/^mariadb:/, 'mysql:'));
+  if (!urls.every((url) => URL.canParse(url) && new URL(url).hostname !== '')) {
+    // The message names no URL: one may carry a password.
+    problems.push(
+      'DATABASE_REPLICA_URLS must be mysql://... or mariadb://... URLs with a host, separated by commas',
+    );
+  }
+  return urls;
+}
+
 /** Redis from REDIS_URL, or through REDIS_SENTINELS (REDIS_URL, if set, then naming no host that is used). */
 function redisConfig(vars: EnvironmentVariables): AppConfig['redis'] {
   if (vars.REDIS_URL === undefined && vars.REDIS_SENTINELS === undefined) return null;
@@ -373,6 +402,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (production && /^sqlite::memory:$/.test(vars.DATABASE_URL)) {
     problems.push('DATABASE_URL must not be sqlite::memory: when NODE_ENV=production (data would be lost)');
   }
+  const replicas = parseReplicaUrls(vars, problems);
   const corsOrigins = parseCorsOrigins(vars.CORS_ORIGINS, problems);
   let scanningKeys = new Map<string, KeyObject>();
   try {
@@ -386,6 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   const database = parseDatabaseUrl(vars.DATABASE_URL);
+  if (database.type !== 'sqlite' && replicas.length > 0) database.replicas = replicas;
   const folder = dataFolder(database);
   const publicUrl = (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
   return new AppConfig({

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
+import { replicaRead } from '../common/replica-read.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
 import { isUniqueViolation } from '../common/database-errors.js';
@@ -107,7 +108,10 @@ export class CustomerRepository {
   }
 
   async list(page: PageRequest): Promise<Page<CustomerProfile>> {
-    const rows: ProfileRow[] = await this.customers.query(...newestFirst(PROFILES, [], page));
+    const rows: ProfileRow[] = await replicaRead(
+      this.customers.manager.dataSource,
+      ...newestFirst(PROFILES, [], page),
+    );
     return pageOf(rows.map(fromProfileRow));
   }
 

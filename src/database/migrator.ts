@@ -80,8 +80,11 @@ function describe(error: unknown, database: DatabaseConfig): { cause: string; tr
  */
 export async function openDatabase(database: DatabaseConfig, log: MigratorLog): Promise<DataSource> {
   for (let attempt = 1; ; attempt++) {
+    // Migrations run on the primary alone: the replicas apply them as they replicate.
+    const primary: DatabaseConfig =
+      database.type === 'sqlite' ? database : { type: database.type, url: database.url };
     const dataSource = new DataSource({
-      ...typeOrmOptions(database, 0),
+      ...typeOrmOptions(primary, 0),
       migrationsRun: false,
       logger: SILENT,
     });

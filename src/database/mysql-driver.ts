@@ -1,5 +1,11 @@
 import type { Socket } from 'node:net';
-import mysql2, { type Pool, type PoolConnection, type PoolOptions } from 'mysql2';
+import mysql2, {
+  type Pool,
+  type PoolCluster,
+  type PoolClusterOptions,
+  type PoolConnection,
+  type PoolOptions,
+} from 'mysql2';
 import { COMMIT_OUTCOME_UNKNOWN } from '../common/database-errors.js';
 
 type Callback = (error: Error | null, ...results: unknown[]) => void;
@@ -21,14 +27,32 @@ const fault = (code: string, message: string) => Object.assign(new Error(message
  * - A COMMIT cut off so (timed out, or its connection lost) fails with COMMIT_OUTCOME_UNKNOWN:
  *   the server may have committed it before the link failed, which no other 503 means.
  *
+ * With read replicas TypeORM asks for a pool cluster instead (a MASTER pool and a SLAVE pool per
+ * replica): each of its pools is bounded the same way.
+ *
  * `deadlineMs` 0 bounds nothing (the migration CLI on a big table).
  */
-export function mysqlWithDeadlines(deadlineMs: number): { createPool(options: PoolOptions): Pool } {
+export function mysqlWithDeadlines(deadlineMs: number): {
+  createPool(options: PoolOptions): Pool;
+  createPoolCluster(options: PoolClusterOptions): PoolCluster;
+} {
   return {
     createPool(options) {
       const pool = mysql2.createPool(options);
       if (deadlineMs > 0) boundWaits(pool, deadlineMs);
       return pool;
+    },
+    createPoolCluster(options) {
+      const cluster = mysql2.createPoolCluster(options);
+      if (deadlineMs <= 0) return cluster;
+      // mysql2 builds each pool inside add() and keeps it only in its private node table.
+      const add = cluster.add.bind(cluster) as (id: string, config: PoolOptions) => void;
+      const nodes = (cluster as unknown as { _nodes: Record<string, { pool: Pool }> })._nodes;
+      (cluster as unknown as { add: typeof add }).add = (id, config) => {
+        add(id, config);
+        boundWaits(nodes[id].pool, deadlineMs);
+      };
+      return cluster;
     },
   };
 }

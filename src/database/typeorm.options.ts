@@ -80,7 +80,23 @@ export function typeOrmOptions(
   return {
     ...common,
     type: database.type,
-    url: database.url,
+    ...(database.replicas === undefined
+      ? { url: database.url }
+      : {
+          replication: {
+            master: { url: database.url },
+            slaves: database.replicas.map((url) => ({ url })),
+            // Every query stays on the primary unless it asks for a replica (common/replica-read.ts):
+            // TypeORM's default would send every find() there, reads after writes and lookups for
+            // authentication among them.
+            defaultMode: 'master',
+            // Each pool fails as the single pool does: no retry on another one (which would stack
+            // the deadlines), and never dropped from the cluster after failures (mysql2's default
+            // drops a pool for good after 5, so an outage of the primary would never heal).
+            canRetry: false,
+            removeNodeErrorCount: Number.POSITIVE_INFINITY,
+          },
+        }),
     charset: 'utf8mb4_unicode_ci',
     // mysql2 reads and writes DATETIME as UTC whatever the process TZ.
     timezone: 'Z',

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
+import { replicaRead } from '../common/replica-read.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
 import { transaction } from '../common/transaction.js';
@@ -132,7 +133,8 @@ export class SessionRepository {
 
   /** A customer's sessions that still work at `now`, newest first. */
   async list(customerId: string, now: Date, page: PageRequest): Promise<Page<Session>> {
-    const rows: SessionRow[] = await this.sessions.query(
+    const rows: SessionRow[] = await replicaRead(
+      this.sessions.manager.dataSource,
       ...newestFirst(LIVE, [customerId, sqlDatetime(now)], page),
     );
     return pageOf(rows.map(fromRow));

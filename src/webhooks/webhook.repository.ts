@@ -6,6 +6,7 @@ import type { AuditEvent } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { toAuditEventDto } from '../audit/audit.service.js';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
+import { replicaRead } from '../common/replica-read.js';
 import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
 import { transaction } from '../common/transaction.js';
 
@@ -165,7 +166,7 @@ export class WebhookRepository {
       select += ' AND status = ?';
       parameters.push(status);
     }
-    const rows: DeliveryRow[] = await this.dataSource.query(...newestFirst(select, parameters, page));
+    const rows: DeliveryRow[] = await replicaRead(this.dataSource, ...newestFirst(select, parameters, page));
     return pageOf(rows.map(fromRow));
   }
 
