@@ -237,8 +237,13 @@ describe('the admin page and Swagger UI in Chromium', () => {
 
   it('marks a key disabled for being unused and enables it with one click', async () => {
     const customer = await insertCustomer(t.ds);
-    const { key } = await insertAccessKey(t.ds, customer.id, { name: 'idle key', tmDisabled: new Date() });
-    await insertAccessKey(t.ds, customer.id, { name: 'busy key' });
+    const tmExpire = new Date(Date.now() + 90 * DAY_MS);
+    const { key } = await insertAccessKey(t.ds, customer.id, {
+      name: 'idle key',
+      tmExpire,
+      tmDisabled: new Date(),
+    });
+    await insertAccessKey(t.ds, customer.id, { name: 'busy key', tmExpire });
     const context = await browser.newContext({ viewport: LAPTOP });
     const { page, errors } = await watchedPage(context);
     await page.goto(`${baseUrl}/admin`);
