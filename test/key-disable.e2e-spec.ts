@@ -200,4 +200,48 @@ describe.each(DATABASES)('keys disabled for going unused on $name', (database) =
       });
     });
   }
+
+  // The caches of other instances hear of a disable or an enable through Redis, as of a delete.
+  for (const redisUrl of database.name === 'mysql' && process.env.TEST_REDIS_URL
+    ? [process.env.TEST_REDIS_URL]
+    : []) {
+    describe('of two instances on Redis', () => {
+      let a: TestApp;
+      let b: TestApp;
+      const clock = new FakeClock();
+
+      beforeAll(async () => {
+        const url = await database.prepare('key_disable_redis');
+        a = await startApp(url, { ...NO_TIMER, REDIS_URL: redisUrl }, clock);
+        b = await startApp(url, { ...NO_TIMER, REDIS_URL: redisUrl }, clock);
+      });
+      afterAll(async () => {
+        await a.close();
+        await b.close();
+      });
+
+      it("refuses on one instance, at once, a key the other's sweep disabled, and accepts it once enabled", async () => {
+        await truncate(a.ds);
+        const alice = await insertCustomer(a.ds, { username: 'alice' });
+        await setPolicy(a, alice, 10, clock.now());
+        const { key, token } = await insertAccessKey(a.ds, alice.id, {
+          tmCreate: clock.now(),
+          tmExpire: new Date(clock.now().getTime() + 30 * DAY * 1000),
+          scopes: ['customer:read'],
+        });
+        const onB = () => request(b.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`);
+        await onB().expect(200); // now in B's cache (AUTH_CACHE_TTL=10)
+        await b.app.get(LastUsedRecorder).flush();
+        clock.advance(11 * DAY);
+
+        await expect(a.app.get(ExpirySweeper).disableUnused()).resolves.toBe(1);
+        await onB().expect(401);
+        await request(a.http)
+          .post(`/v1.0/accesskeys/${key.id}/enable`)
+          .set('authorization', jwtOf(alice))
+          .expect(200);
+        await onB().expect(200);
+      });
+    });
+  }
 });
