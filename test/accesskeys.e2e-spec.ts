@@ -24,6 +24,7 @@ const KEY_FIELDS = [
   'quarantined',
   'leak_url',
   'tm_leaked',
+  'tm_disabled',
 ];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 

@@ -61,6 +61,10 @@ const keyPath =
   async (c: Context, caller: CallerState) => ({
     path: `/v1.0/accesskeys/${await keyOf(c, caller.customer)}${suffix}`,
   });
+/** A key of `owner`'s that the unused-key sweep disabled: what the enable route takes. */
+const disabledKeyPath = async (c: Context, owner: Customer) => ({
+  path: `/v1.0/accesskeys/${(await insertAccessKey(c.t.ds, owner.id, { tmDisabled: new Date() })).key.id}/enable`,
+});
 const strangerKey =
   (suffix = '') =>
   async (c: Context) => ({
@@ -128,6 +132,14 @@ const ROUTES: Route[] = [
     foreign: async (c) => ({ ...(await strangerKey('/roll')(c)), body: {} }),
     badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}/roll`, body: {} },
     badBody: async (c, caller) => ({ ...(await keyPath('/roll')(c, caller)), body: { grace: -1 } }),
+  },
+  {
+    method: 'post',
+    path: '/v1.0/accesskeys/{id}/enable',
+    allowed: ADMINS,
+    target: (c, caller) => disabledKeyPath(c, caller.customer),
+    foreign: (c) => disabledKeyPath(c, c.stranger),
+    badId: { path: `/v1.0/accesskeys/${NOT_A_UUID}/enable` },
   },
   {
     method: 'get',

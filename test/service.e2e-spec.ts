@@ -160,6 +160,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
       '/ready',
       '/v1.0/accesskeys',
       '/v1.0/accesskeys/{id}',
+      '/v1.0/accesskeys/{id}/enable',
       '/v1.0/accesskeys/{id}/roll',
       '/v1.0/audit',
       '/v1.0/audit/verify',
@@ -205,7 +206,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ route: `${method} ${path}`, operation })),
     );
-    expect(operations).toHaveLength(44);
+    expect(operations).toHaveLength(45);
 
     for (const { route, operation } of operations) {
       expect({ route, summary: operation.summary }).toEqual({ route, summary: expect.stringMatching(/\w/) });

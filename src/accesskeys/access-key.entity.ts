@@ -76,4 +76,8 @@ export class AccessKey {
 
   @Column({ name: 'tm_leaked', type: 'datetime', precision: 3, nullable: true })
   tmLeaked: Date | null;
+
+  /** Disabled by the sweep for going unused longer than the policy's `disable_unused_days`; null: enabled. */
+  @Column({ name: 'tm_disabled', type: 'datetime', precision: 3, nullable: true })
+  tmDisabled: Date | null;
 }

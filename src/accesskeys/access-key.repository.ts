@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository, type QueryDeepPartialEntity } from 'typeorm';
+import { IsNull, Not, Repository, type QueryDeepPartialEntity } from 'typeorm';
 import { newestFirst, pageOf, type Page, type PageRequest } from '../common/pagination.js';
 import { replicaRead } from '../common/replica-read.js';
 import { ReadThroughCache } from '../common/read-through-cache.js';
-import { fromSqlDatetime, fromSqlDatetimeOrNull } from '../common/sql-time.js';
+import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/sql-time.js';
 import type { AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { transaction } from '../common/transaction.js';
@@ -31,6 +31,8 @@ export interface KeyCredential {
   allowedCidrs: string[];
   /** Left its read scopes only by a leak report. */
   quarantined: boolean;
+  /** Disabled for going unused: refused like an invalid credential until its owner enables it. */
+  disabled: boolean;
 }
 
 /** What a leak report does to a key: see KeyPolicy.leakAction. */
@@ -57,13 +59,22 @@ const CACHED_KEYS = 10_000;
  * SQLite and MySQL/MariaDB.
  */
 const FIND_BY_TOKEN_HASH = `SELECT k.id, k.customer_id, k.token_hash, k.tm_expire, k.tm_previous_expire,
-    k.tm_last_used, k.scopes, k.allowed_cidrs, k.quarantined, c.username, c.permission
+    k.tm_last_used, k.scopes, k.allowed_cidrs, k.quarantined, k.tm_disabled, c.username, c.permission
   FROM access_keys k INNER JOIN customers c ON c.id = k.customer_id
   WHERE (k.token_hash = ? OR k.previous_token_hash = ?) AND k.tm_delete IS NULL AND c.tm_delete IS NULL`;
 
 const LIVE_KEYS_OF_CUSTOMER = `SELECT id, customer_id, name, detail, token_prefix, tm_expire, tm_create, tm_update,
-    tm_delete, tm_last_used, scopes, allowed_cidrs, quarantined, leak_url, tm_leaked
+    tm_delete, tm_last_used, scopes, allowed_cidrs, quarantined, leak_url, tm_leaked, tm_disabled
   FROM access_keys WHERE customer_id = ? AND tm_delete IS NULL`;
+
+/** A customer's live, enabled, unexpired keys unused since before a time (`tm_create` for a key never used). */
+const UNUSED_KEYS_OF_CUSTOMER = `SELECT id, name, token_prefix FROM access_keys
+  WHERE customer_id = ? AND tm_delete IS NULL AND tm_disabled IS NULL AND tm_expire > ?
+    AND COALESCE(tm_last_used, tm_create) < ?
+  ORDER BY tm_create, id LIMIT ?`;
+
+/** A key the sweep may disable. */
+export type UnusedKey = Pick<AccessKey, 'id' | 'name' | 'tokenPrefix'>;
 
 interface CredentialRow {
   id: string;
@@ -75,6 +86,7 @@ interface CredentialRow {
   scopes: string;
   allowed_cidrs: string;
   quarantined: number | boolean;
+  tm_disabled: Date | string | null;
   username: string;
   permission: number | string;
 }
@@ -95,6 +107,7 @@ interface KeyRow {
   quarantined: number | boolean;
   leak_url: string | null;
   tm_leaked: Date | string | null;
+  tm_disabled: Date | string | null;
 }
 
 /**
@@ -228,6 +241,75 @@ export class AccessKeyRepository {
     return changed !== null;
   }
 
+  /** Up to `limit` of the customer's live, enabled, unexpired keys unused since before `unusedSince`. */
+  async unused(customerId: string, unusedSince: Date, now: Date, limit: number): Promise<UnusedKey[]> {
+    const rows = (await this.keys.query(UNUSED_KEYS_OF_CUSTOMER, [
+      customerId,
+      sqlDatetime(now),
+      sqlDatetime(unusedSince),
+      limit,
+    ])) as { id: string; name: string; token_prefix: string }[];
+    return rows.map((row) => ({ id: row.id, name: row.name, tokenPrefix: row.token_prefix }));
+  }
+
+  /**
+   * Disables the key when it is still live, enabled, and unused (by `tm_last_used`, else
+   * `tm_create`) since before `unusedSince`, with its event; every instance drops it at once. The
+   * conditions are in the UPDATE itself, so of sweepers racing, or a use or an enable in between,
+   * only one outcome is recorded. False when it changed nothing.
+   */
+  async disableUnused(
+    customerId: string,
+    id: string,
+    unusedSince: Date,
+    at: Date,
+    event: AuditRecord,
+  ): Promise<boolean> {
+    const disabled = await transaction(
+      this.keys.manager.dataSource,
+      async (m) => {
+        const { affected } = await m
+          .createQueryBuilder()
+          .update(AccessKey)
+          .set({ tmDisabled: at, tmUpdate: at })
+          .where('customer_id = :customerId AND id = :id', { customerId, id })
+          .andWhere('tm_delete IS NULL AND tm_disabled IS NULL')
+          .andWhere('COALESCE(tm_last_used, tm_create) < :since', { since: sqlDatetime(unusedSince) })
+          .execute();
+        if (!affected) return false;
+        await this.audit.append(m, event);
+        return true;
+      },
+      'READ COMMITTED',
+    );
+    if (disabled) await this.revocations.publish({ kind: 'key', id });
+    return disabled;
+  }
+
+  /**
+   * Enables a disabled live key; its enabling counts as a use (`tm_last_used`), so the next sweep
+   * does not disable it again at once. The key as enabled; null when no live disabled key has this id.
+   */
+  async enable(customerId: string, id: string, at: Date, event: AuditRecord): Promise<ShownKey | null> {
+    const enabled = await transaction(
+      this.keys.manager.dataSource,
+      async (m) => {
+        const { affected } = await m.update(
+          AccessKey,
+          { id, customerId, tmDelete: IsNull(), tmDisabled: Not(IsNull()) },
+          { tmDisabled: null, tmLastUsed: at, tmUpdate: at },
+        );
+        if (!affected) return null;
+        await this.audit.append(m, event);
+        return m.findOneByOrFail(AccessKey, { id, customerId });
+      },
+      'READ COMMITTED',
+    );
+    // Caches hold it as disabled until told.
+    if (enabled !== null) await this.revocations.publish({ kind: 'key', id });
+    return enabled;
+  }
+
   /** Records a use; never moves `tm_last_used` backwards. */
   async markUsed(id: string, at: Date): Promise<void> {
     await transaction(this.keys.manager.dataSource, (m) =>
@@ -274,6 +356,7 @@ function fromCredentialRow(row: CredentialRow, tokenHash: string): KeyCredential
     scopes: JSON.parse(row.scopes) as string[],
     allowedCidrs: JSON.parse(row.allowed_cidrs) as string[],
     quarantined: Boolean(Number(row.quarantined)),
+    disabled: row.tm_disabled !== null,
   };
 }
 
@@ -294,5 +377,6 @@ function fromKeyRow(row: KeyRow): ShownKey {
     quarantined: Boolean(Number(row.quarantined)),
     leakUrl: row.leak_url,
     tmLeaked: fromSqlDatetimeOrNull(row.tm_leaked),
+    tmDisabled: fromSqlDatetimeOrNull(row.tm_disabled),
   };
 }

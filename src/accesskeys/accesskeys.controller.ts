@@ -9,7 +9,7 @@ import { ApiError } from '../common/api-error.js';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { PageQueryDto } from '../common/page.dto.js';
 import { UuidParamPipe } from '../common/uuid-param.pipe.js';
-import { accessKeyNotFound } from './accesskeys.errors.js';
+import { accessKeyNotDisabled, accessKeyNotFound } from './accesskeys.errors.js';
 import { AccessKeysService } from './accesskeys.service.js';
 import {
   ACCESS_KEY_PAGE_SCHEMA,
@@ -107,6 +107,23 @@ export class AccessKeysController {
     @AuditedBy() by: AuditContext,
   ): Promise<AccessKeyDto> {
     return this.accessKeys.roll(principal, id, dto.grace ?? DEFAULT_GRACE, by);
+  }
+
+  @Post(':id/enable')
+  @Auth('accesskeys:write')
+  @CurrentSecretOnly()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Enable a key disabled for going unused; it works again at once' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: AccessKeyDto, description: 'The key, with `tm_disabled` null.' })
+  @RouteSchema({ response: { 200: ACCESS_KEY_SCHEMA } })
+  @ApiErrors(BAD_ID, accessKeyNotFound(), accessKeyNotDisabled())
+  enable(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @AuditedBy() by: AuditContext,
+  ): Promise<AccessKeyDto> {
+    return this.accessKeys.enable(principal, id, by);
   }
 
   @Delete(':id')

@@ -3,6 +3,9 @@ import { ApiError, type ErrorDetail } from '../common/api-error.js';
 export const accessKeyNotFound = () =>
   ApiError.notFound('ACCESSKEY_NOT_FOUND', 'The access key was not found.');
 
+export const accessKeyNotDisabled = () =>
+  new ApiError(409, 'ACCESSKEY_NOT_DISABLED', 'The access key is not disabled.', [], 'FAILED_PRECONDITION');
+
 export const accessKeyBroader = (details: ErrorDetail[]) =>
   new ApiError(
     403,

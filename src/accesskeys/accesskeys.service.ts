@@ -14,6 +14,7 @@ import { AccessKeyRepository, type KeyChanges, type ShownKey } from './access-ke
 import { KeyPolicyRepository } from './key-policy.repository.js';
 import {
   accessKeyBroader,
+  accessKeyNotDisabled,
   accessKeyNotFound,
   cidrsBeyondCaller,
   expireBeyondCaller,
@@ -41,6 +42,7 @@ function toAccessKeyDto(key: ShownKey, token?: string): AccessKeyDto {
     quarantined: key.quarantined,
     leak_url: key.leakUrl,
     tm_leaked: key.tmLeaked?.toISOString() ?? null,
+    tm_disabled: key.tmDisabled?.toISOString() ?? null,
   };
 }
 
@@ -113,6 +115,7 @@ export class AccessKeysService {
       quarantined: false,
       leakUrl: null,
       tmLeaked: null,
+      tmDisabled: null,
     };
     await this.keys.insert(
       key,
@@ -189,6 +192,19 @@ export class AccessKeysService {
     );
     if (rolled === null) throw accessKeyNotFound();
     return toAccessKeyDto(rolled, token);
+  }
+
+  /**
+   * Enables a key the sweep disabled. Its enabling counts as a use, so the next sweep leaves it
+   * alone for the policy's days. A live key that is not disabled: 409.
+   */
+  async enable(caller: Principal, id: string, by: AuditContext): Promise<AccessKeyDto> {
+    await this.manageable(caller, id);
+    const event = keyEvent(caller, by, 'accesskey.enabled', id);
+    const enabled = await this.keys.enable(caller.customerId, id, this.clock.now(), event);
+    if (enabled !== null) return toAccessKeyDto(enabled);
+    if ((await this.keys.findLive(caller.customerId, id)) === null) throw accessKeyNotFound();
+    throw accessKeyNotDisabled();
   }
 
   /**

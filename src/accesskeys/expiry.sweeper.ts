@@ -1,7 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
+import { NO_ORIGIN } from '../audit/audit-event.js';
+import { AccessKeyRepository } from './access-key.repository.js';
 import { KeyNoticesRepository } from './key-notices.repository.js';
+import { KeyPolicyRepository } from './key-policy.repository.js';
 
 const DAY_MS = 86400_000;
 /** Keys read per query, so that a sweep never holds many rows at once. */
@@ -23,7 +26,8 @@ const NOTICES = [
 /**
  * Writes `accesskey.expiring` 30, 7 and 1 days before a key's `tm_expire` and `accesskey.expired`
  * after it, once each: every instance may sweep, and the notice's row in `access_key_notices`,
- * inserted with the event, lets only one of them write it.
+ * inserted with the event, lets only one of them write it. The same timer disables the keys left
+ * unused longer than their customer's `disable_unused_days` (`disableUnused`).
  */
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,6 +36,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     private readonly notices: KeyNoticesRepository,
+    private readonly keys: AccessKeyRepository,
+    private readonly policies: KeyPolicyRepository,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
@@ -41,6 +47,9 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     this.timer = setInterval(() => {
       this.sweep().catch((error: unknown) =>
         this.logger.warn(`Sweeping for key expiry failed: ${String(error)}`),
+      );
+      this.disableUnused().catch((error: unknown) =>
+        this.logger.warn(`Sweeping for unused keys failed: ${String(error)}`),
       );
     }, this.config.expirySweepMs).unref();
   }
@@ -72,5 +81,38 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       }
     }
     return sent;
+  }
+
+  /**
+   * Disables, with an `accesskey.disabled` event each, the live keys unused for more than their
+   * customer's `disable_unused_days` (never used: since made); the number this call disabled. Each
+   * disable is one conditional UPDATE, so a key that several sweepers find is disabled (and recorded)
+   * once. Expired keys are left alone: they no longer authenticate anyway.
+   */
+  async disableUnused(): Promise<number> {
+    const now = this.clock.now();
+    let disabled = 0;
+    for (const { customerId, days } of await this.policies.disablingUnused()) {
+      const unusedSince = new Date(now.getTime() - days * DAY_MS);
+      for (;;) {
+        const due = await this.keys.unused(customerId, unusedSince, now, BATCH);
+        let done = 0;
+        for (const key of due) {
+          const event = {
+            customerId,
+            action: 'accesskey.disabled' as const,
+            target: `accesskey:${key.id}`,
+            actor: { customerId: null, via: 'system' as const },
+            origin: NO_ORIGIN,
+            data: { name: key.name, token_prefix: key.tokenPrefix, days },
+          };
+          if (await this.keys.disableUnused(customerId, key.id, unusedSince, now, event)) done += 1;
+        }
+        disabled += done;
+        // As for the notices: a short batch was the last, one another sweeper took entirely leaves it the rest.
+        if (due.length < BATCH || done === 0) break;
+      }
+    }
+    return disabled;
   }
 }

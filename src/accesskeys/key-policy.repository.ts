@@ -50,6 +50,16 @@ export class KeyPolicyRepository {
     return found ?? defaults(customerId);
   }
 
+  /** The live customers whose policy disables unused keys, with its days (read fresh, not cached). */
+  async disablingUnused(): Promise<{ customerId: string; days: number }[]> {
+    const rows = (await this.policies.query(
+      `SELECT p.customer_id, p.disable_unused_days FROM key_policies p
+        INNER JOIN customers c ON c.id = p.customer_id
+        WHERE p.disable_unused_days IS NOT NULL AND c.tm_delete IS NULL`,
+    )) as { customer_id: string; disable_unused_days: number | string }[];
+    return rows.map((row) => ({ customerId: row.customer_id, days: Number(row.disable_unused_days) }));
+  }
+
   /** Writes the fields given over the current policy, with its event; the policy as left. */
   async update(customerId: string, changes: PolicyChanges, at: Date, event: AuditRecord): Promise<Policy> {
     const policy = await transaction(this.policies.manager.dataSource, async (m) => {

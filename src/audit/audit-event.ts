@@ -13,6 +13,8 @@ export const AUDIT_ACTIONS = [
   'accesskey.leaked',
   'accesskey.expiring',
   'accesskey.expired',
+  'accesskey.disabled',
+  'accesskey.enabled',
   'accesskey.used_from_new_network',
   'customer.created',
   'customer.updated',

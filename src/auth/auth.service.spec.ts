@@ -96,6 +96,7 @@ const keyOf = (overrides: Partial<KeyCredential> = {}) => ({
     scopes: ['*:write'],
     allowedCidrs: [],
     quarantined: false,
+    disabled: false,
     ...overrides,
   },
 });
@@ -197,6 +198,11 @@ describe('AuthService.validateAccessKey', () => {
 
   it('refuses a key the lookup does not find (unknown, deleted, or its customer deleted)', async () => {
     await expect(authWith(live).auth.validateAccessKey(generateAccessKeyToken())).resolves.toBe('invalid');
+  });
+
+  it('calls a disabled key disabled, however long it has left', async () => {
+    const disabled = keyOf({ disabled: true });
+    await expect(authWith(live, disabled).auth.validateAccessKey(disabled.token)).resolves.toBe('disabled');
   });
 
   it('calls an expired key expired, and a secret from before a roll once its grace is over', async () => {

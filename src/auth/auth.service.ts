@@ -201,6 +201,8 @@ export class AuthService implements OnModuleInit {
     if (!isWellFormedAccessKeyToken(token)) return 'invalid';
     const key = await this.keys.findCredential(hashAccessKeyToken(token));
     if (key === null) return 'invalid';
+    // Refused as an expired key is (401 INVALID_CREDENTIALS), counted apart in /metrics.
+    if (key.disabled) return 'disabled';
     const until = secretExpiry(key);
     const now = this.clock.now();
     if (until === null || until <= now) return 'expired';

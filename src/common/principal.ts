@@ -37,4 +37,4 @@ interface KeyLimits {
 }
 
 /** Why a credential was refused (the answer is the same 401 either way; metrics tell them apart). */
-export type AuthFailure = 'expired' | 'invalid';
+export type AuthFailure = 'expired' | 'invalid' | 'disabled';

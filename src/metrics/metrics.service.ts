@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type AuthMethod = 'jwt' | 'accesskey' | 'none';
-export type AuthResult = 'ok' | 'invalid' | 'expired' | 'missing';
+export type AuthResult = 'ok' | 'invalid' | 'expired' | 'disabled' | 'missing';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 

@@ -235,6 +235,39 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await context.close();
   });
 
+  it('marks a key disabled for being unused and enables it with one click', async () => {
+    const customer = await insertCustomer(t.ds);
+    const tmExpire = new Date(Date.now() + 90 * DAY_MS);
+    const { key } = await insertAccessKey(t.ds, customer.id, {
+      name: 'idle key',
+      tmExpire,
+      tmDisabled: new Date(),
+    });
+    await insertAccessKey(t.ds, customer.id, { name: 'busy key', tmExpire });
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${baseUrl}/admin`);
+    await page.getByLabel('Username').fill(customer.username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByText('2 keys', { exact: true }).waitFor();
+    const row = (name: string) => page.locator('#key-rows tr').filter({ hasText: name });
+    await expect(row('idle key').locator('.badge').allTextContents()).resolves.toEqual(['disabled']);
+    await expect(
+      row('busy key')
+        .getByRole('button', { name: /^Enable/ })
+        .count(),
+    ).resolves.toBe(0);
+
+    await row('idle key').getByRole('button', { name: 'Enable idle key' }).click();
+    await row('idle key').getByRole('button', { name: 'Enable idle key' }).waitFor({ state: 'detached' });
+    await expect(row('idle key').locator('.badge').count()).resolves.toBe(0);
+    const stored = await t.ds.getRepository(AccessKey).findOneByOrFail({ id: key.id });
+    expect(stored.tmDisabled).toBeNull();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('creates a read-only key and a key with chosen scopes and networks, and shows what each may do', async () => {
     const context = await browser.newContext({ viewport: LAPTOP });
     const { page, errors } = await watchedPage(context);

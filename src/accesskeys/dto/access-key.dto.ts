@@ -76,6 +76,17 @@ export class AccessKeyDto {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   tm_leaked: string | null;
+
+  @ApiProperty({
+    description:
+      "When the key was disabled for going unused longer than the key policy's `disable_unused_days` " +
+      '(it authenticates nothing until `POST /v1.0/accesskeys/{id}/enable`); null: enabled.',
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+  })
+  tm_disabled: string | null;
 }
 
 export class AccessKeyPageDto {
@@ -112,6 +123,7 @@ function accessKeySchema(withToken: boolean) {
     quarantined: { type: 'boolean' },
     leak_url: nullableString,
     tm_leaked: nullableString,
+    tm_disabled: nullableString,
   };
   return { type: 'object', properties, required: Object.keys(properties) };
 }

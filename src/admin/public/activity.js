@@ -12,6 +12,8 @@ const ACTIONS = [
   'accesskey.rolled',
   'accesskey.deleted',
   'accesskey.leaked',
+  'accesskey.disabled',
+  'accesskey.enabled',
   'customer.created',
   'customer.updated',
   'customer.deleted',

@@ -256,11 +256,20 @@ function keyRow(key) {
       '',
       'actions-cell',
       action('Edit', 'link', () => openEdit(key)),
+      ...(key.tm_disabled ? [action('Enable', 'link', (event) => enableKey(event.currentTarget, key))] : []),
       action('Roll', 'link', () => openRoll(key)),
       action('Delete', 'link danger-text', () => openDelete(key)),
     ),
   );
   return tr;
+}
+
+/** A key the unused-key sweep disabled works again at once; nothing to confirm, nothing is lost. */
+function enableKey(button, key) {
+  void busy(button, $('app-error'), async () => {
+    await api('POST', `v1.0/accesskeys/${encodeURIComponent(key.id)}/enable`);
+    await loadKeys();
+  });
 }
 
 /** What a key may do, in words: its preset, or its scopes; and where from. */
