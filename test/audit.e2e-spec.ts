@@ -685,6 +685,8 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
       const elsewhere = [
         'accesskey.expiring',
         'accesskey.expired',
+        'accesskey.disabled',
+        'accesskey.enabled',
         'accesskey.used_from_new_network',
         'login.throttled',
         'webhook.test',
