@@ -293,7 +293,14 @@ describe.each(DATABASES)('the life of a credential on $name', (database) => {
       expect(shown.body.tm_last_used).toBe(clock.now().toISOString());
 
       // An older use written late never moves it backwards.
-      await t.app.get(AccessKeyRepository).markUsed(key.id, new Date(Date.parse(first) - 60_000));
+      await t.app
+        .get(AccessKeyRepository)
+        .markUsed(key.customerId, key.id, new Date(Date.parse(first) - 60_000));
+      expect((await lastUsed())?.toISOString()).toBe(clock.now().toISOString());
+      // A mark is scoped by the key's customer: another customer's id reaches no key.
+      await t.app
+        .get(AccessKeyRepository)
+        .markUsed(randomUUID(), key.id, new Date(clock.now().getTime() + 60_000));
       expect((await lastUsed())?.toISOString()).toBe(clock.now().toISOString());
     });
 

@@ -21,6 +21,7 @@ import { Webhooks1796600000000 } from './migrations/1796600000000-Webhooks.js';
 import { KeyNotices1796700000000 } from './migrations/1796700000000-KeyNotices.js';
 import { KeyNetworks1796700000001 } from './migrations/1796700000001-KeyNetworks.js';
 import { Totp1796800000000 } from './migrations/1796800000000-Totp.js';
+import { NoForeignKeys1797000000000 } from './migrations/1797000000000-NoForeignKeys.js';
 import { RecoveryCode, TotpCredential } from '../totp/totp.entity.js';
 
 /**
@@ -45,6 +46,7 @@ export const MIGRATIONS = [
   KeyNotices1796700000000,
   KeyNetworks1796700000001,
   Totp1796800000000,
+  NoForeignKeys1797000000000,
 ];
 
 /**
