@@ -125,8 +125,9 @@ describe.each(DATABASES)('the life of a credential on $name', (database) => {
       expect(await t.ds.getRepository(Customer).findOneByOrFail({ id: bob.id })).toMatchObject({
         live: null,
       });
+      // The key's row stays too, deleted with its customer (no foreign key ties it to the customer).
       expect(await t.ds.getRepository(AccessKey).findOneByOrFail({ id: key.id })).toMatchObject({
-        tmDelete: null,
+        tmDelete: new Date(res.body.tm_delete),
       });
 
       const again = await request(t.http)
