@@ -211,19 +211,27 @@ async function sizing({ a, jwt }, load) {
   const { token: accessKey } = await call(a.base, 'POST', '/v1.0/accesskeys', { token: jwt, body: {} });
   const me = `${a.base}/v1.0/customer`;
   const scenarios = [
-    ['GET /v1.0/customer, access key (Bearer)', me, { headers: { authorization: `Bearer ${accessKey}` } }],
-    ['GET /v1.0/customer, JWT (Bearer)', me, { headers: { authorization: `Bearer ${jwt}` } }],
-    ['GET /v1.0/customer?token=JWT', `${me}?token=${jwt}`, {}],
-    [
-      'POST /auth/login (argon2id), 16 connections',
-      `${a.base}/auth/login`,
-      {
+    {
+      name: 'GET /v1.0/customer, access key (Bearer)',
+      url: me,
+      options: { headers: { authorization: `Bearer ${accessKey}` } },
+    },
+    {
+      name: 'GET /v1.0/customer, JWT (Bearer)',
+      url: me,
+      options: { headers: { authorization: `Bearer ${jwt}` } },
+    },
+    { name: 'GET /v1.0/customer?token=JWT', url: `${me}?token=${jwt}`, options: {} },
+    {
+      name: 'POST /auth/login (argon2id), 16 connections',
+      url: `${a.base}/auth/login`,
+      options: {
         connections: 16,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(ADMIN),
       },
-    ],
+    },
   ];
   const lines = [
     `### Sizing: one instance, MariaDB and Redis, ${load.rounds} rounds of ${load.duration} s after a warm-up (medians)`,
@@ -231,7 +239,7 @@ async function sizing({ a, jwt }, load) {
     '| scenario | req/s (wall) | server CPU µs/req | req per CPU-second (per core) |',
     '|---|---:|---:|---:|',
   ];
-  for (const [name, url, options] of scenarios) {
+  for (const { name, url, options } of scenarios) {
     await run(url, load, options);
     const samples = [];
     for (let i = 0; i < load.rounds; i++) samples.push(await run(url, load, options));
