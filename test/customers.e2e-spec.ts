@@ -169,4 +169,55 @@ describe.each(DATABASES)('customers on $name', (database) => {
       expect(await t.ds.getRepository(Customer).countBy({ username: 'gina' })).toBe(0);
     });
   });
+
+  describe('DELETE /v1.0/customers/:id', () => {
+    beforeEach(() => truncate(t.ds));
+
+    it("deletes the customer's keys and ends its sessions with it: both are refused at once", async () => {
+      const root = await insertCustomer(t.ds, {
+        username: 'root2',
+        permission: Permission.ProjectSuperAdmin,
+      });
+      const dave = await insertCustomer(t.ds, { username: 'dave', permission: Permission.CustomerAdmin });
+      const { token: rootKey } = await insertAccessKey(t.ds, root.id);
+      const keys = [await insertAccessKey(t.ds, dave.id), await insertAccessKey(t.ds, dave.id)];
+      const jwt = await login(t.http, 'dave', PASSWORD);
+      const rootJwt = await login(t.http, 'root2', PASSWORD);
+      // Each is used once first, so that the instance holds it in its cache.
+      for (const token of [jwt, ...keys.map((k) => k.token)]) {
+        await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(200);
+      }
+
+      await request(t.http)
+        .delete(`/v1.0/customers/${dave.id}`)
+        .set('authorization', `Bearer ${rootJwt}`)
+        .expect(200);
+
+      for (const token of [jwt, ...keys.map((k) => k.token)]) {
+        await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(401);
+      }
+      const live = async (table: string, column: string, customerId: string) =>
+        Number(
+          (
+            (await t.ds.query(
+              `SELECT COUNT(*) AS n FROM ${table} WHERE customer_id = ? AND ${column} IS NULL`,
+              [customerId],
+            )) as { n: number | string }[]
+          )[0].n,
+        );
+      expect(await live('access_keys', 'tm_delete', dave.id)).toBe(0);
+      expect(await live('sessions', 'tm_end', dave.id)).toBe(0);
+      // The rows stay, marked: the customer's row does too (a soft delete), so none is an orphan.
+      const ended = (await t.ds.query('SELECT tm_delete FROM access_keys WHERE customer_id = ?', [
+        dave.id,
+      ])) as unknown[];
+      expect(ended).toHaveLength(2);
+      // Another customer's keys and sessions are left alone.
+      expect(await live('access_keys', 'tm_delete', root.id)).toBe(1);
+      expect(await live('sessions', 'tm_end', root.id)).toBe(1);
+      for (const token of [rootJwt, rootKey]) {
+        await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(200);
+      }
+    });
+  });
 });

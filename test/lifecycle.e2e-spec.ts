@@ -125,8 +125,9 @@ describe.each(DATABASES)('the life of a credential on $name', (database) => {
       expect(await t.ds.getRepository(Customer).findOneByOrFail({ id: bob.id })).toMatchObject({
         live: null,
       });
+      // The key's row stays too, deleted with its customer (no foreign key ties it to the customer).
       expect(await t.ds.getRepository(AccessKey).findOneByOrFail({ id: key.id })).toMatchObject({
-        tmDelete: null,
+        tmDelete: new Date(res.body.tm_delete),
       });
 
       const again = await request(t.http)
@@ -293,7 +294,14 @@ describe.each(DATABASES)('the life of a credential on $name', (database) => {
       expect(shown.body.tm_last_used).toBe(clock.now().toISOString());
 
       // An older use written late never moves it backwards.
-      await t.app.get(AccessKeyRepository).markUsed(key.id, new Date(Date.parse(first) - 60_000));
+      await t.app
+        .get(AccessKeyRepository)
+        .markUsed(key.customerId, key.id, new Date(Date.parse(first) - 60_000));
+      expect((await lastUsed())?.toISOString()).toBe(clock.now().toISOString());
+      // A mark is scoped by the key's customer: another customer's id reaches no key.
+      await t.app
+        .get(AccessKeyRepository)
+        .markUsed(randomUUID(), key.id, new Date(clock.now().getTime() + 60_000));
       expect((await lastUsed())?.toISOString()).toBe(clock.now().toISOString());
     });
 

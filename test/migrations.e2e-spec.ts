@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,10 @@ import type { DataSource } from 'typeorm';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { migrateForStart, openDatabase, runMigrations } from '../src/database/migrator.js';
 import { MIGRATIONS } from '../src/database/typeorm.options.js';
+import { AccessKey } from '../src/accesskeys/access-key.entity.js';
+import { Session } from '../src/sessions/session.entity.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
+import { insertAccessKey, insertCustomer } from './support/factories.js';
 import { TEST_ENV } from './support/env.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
@@ -120,4 +124,48 @@ describe.each(DATABASES)('migrations cut short on $name', (database: TestDatabas
     // Every statement of every migration was a cut point.
     expect(k).toBeGreaterThanOrEqual(10);
   }, 300_000);
+
+  it('keeps the keys and sessions when it drops their foreign keys (SQLite copies the tables)', async () => {
+    const config = await fresh('migrations_foreign_keys');
+    const dataSource = await openDatabase(config.database, quiet);
+    try {
+      await runMigrations(dataSource, quiet);
+      await dataSource.undoLastMigration();
+      const before = await schema(dataSource);
+      expect(before.tables.access_keys.foreignKeys).toEqual(['FK_access_keys_customer']);
+      expect(before.tables.sessions.foreignKeys).toEqual(['FK_sessions_customer']);
+
+      const customer = await insertCustomer(dataSource);
+      const { key } = await insertAccessKey(dataSource, customer.id);
+      const at = new Date('2026-12-03T10:00:00.000Z');
+      const session = dataSource.getRepository(Session).create({
+        id: randomUUID(),
+        customerId: customer.id,
+        clientIp: '192.0.2.1',
+        userAgent: 'test',
+        tmCreate: at,
+        tmLastSeen: at,
+        tmExpire: new Date(at.getTime() + 3600_000),
+        tmEnd: null,
+      });
+      await dataSource.getRepository(Session).insert(session);
+      const rows = async () => ({
+        keys: await dataSource
+          .getRepository(AccessKey)
+          .find({ select: { id: true, tokenHash: true, customerId: true } }),
+        sessions: await dataSource.getRepository(Session).find(),
+      });
+      const kept = await rows();
+      expect(kept.keys.map((k) => k.id)).toEqual([key.id]);
+      expect(kept.sessions.map((s) => s.id)).toEqual([session.id]);
+
+      expect(await runMigrations(dataSource, quiet)).toEqual(['NoForeignKeys1797000000000']);
+      const after = await schema(dataSource);
+      expect(after.tables.access_keys.foreignKeys).toEqual([]);
+      expect(after.tables.sessions.foreignKeys).toEqual([]);
+      expect(await rows()).toEqual(kept);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
 });

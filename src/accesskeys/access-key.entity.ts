@@ -1,5 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type ValueTransformer } from 'typeorm';
-import { Customer } from '../customers/customer.entity.js';
+import { Column, Entity, Index, PrimaryColumn, type ValueTransformer } from 'typeorm';
 
 /** A list of strings kept as JSON text: the same column type on every database. */
 const JSON_LIST: ValueTransformer = {
@@ -16,10 +15,6 @@ export class AccessKey {
 
   @Column({ name: 'customer_id', type: 'uuid' })
   customerId: string;
-
-  @ManyToOne(() => Customer, { onDelete: 'RESTRICT', onUpdate: 'RESTRICT' })
-  @JoinColumn({ name: 'customer_id', foreignKeyConstraintName: 'FK_access_keys_customer' })
-  customer?: Customer;
 
   @Column({ type: 'varchar', length: 255 })
   name: string;

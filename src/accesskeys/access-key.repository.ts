@@ -14,7 +14,7 @@ import { AccessKey } from './access-key.entity.js';
 import type { LeakAction } from './key-policy.entity.js';
 
 /** What a key's answer shows: never its hashes. */
-export type ShownKey = Omit<AccessKey, 'customer' | 'tokenHash' | 'previousTokenHash' | 'tmPreviousExpire'>;
+export type ShownKey = Omit<AccessKey, 'tokenHash' | 'previousTokenHash' | 'tmPreviousExpire'>;
 
 /** What authentication needs of a live key found by a secret's hash, and of its live customer. */
 export interface KeyCredential {
@@ -113,7 +113,7 @@ interface KeyRow {
 /**
  * Every query of access keys. Each takes the owner's customer id and scopes by it (the lookup by a
  * secret's hash aside, which is how a caller proves to be that owner): no method reaches a key by
- * id alone. The lookup for authentication is kept in a cache (AUTH_CACHE_TTL) that every write
+ * id alone, so each lands on the owner's shard when the table is sharded by customer. The lookup for authentication is kept in a cache (AUTH_CACHE_TTL) that every write
  * here revokes, on this instance and, through Revocations, on the others.
  */
 @Injectable()
@@ -311,13 +311,13 @@ export class AccessKeyRepository {
   }
 
   /** Records a use; never moves `tm_last_used` backwards. */
-  async markUsed(id: string, at: Date): Promise<void> {
+  async markUsed(customerId: string, id: string, at: Date): Promise<void> {
     await transaction(this.keys.manager.dataSource, (m) =>
       m
         .createQueryBuilder()
         .update(AccessKey)
         .set({ tmLastUsed: at })
-        .where('id = :id', { id })
+        .where('id = :id AND customer_id = :customerId', { id, customerId })
         .andWhere('(tm_last_used IS NULL OR tm_last_used < :at)', { at })
         .execute(),
     );

@@ -17,7 +17,8 @@ const MAX_KEYS = 100_000;
 @Injectable()
 export class LastUsedRecorder implements BeforeApplicationShutdown {
   private readonly logger = new Logger('LastUsed');
-  private pending = new Map<string, Date>();
+  /** Each waiting mark by key id, with the key's customer: the write is scoped by it. */
+  private pending = new Map<string, { customerId: string; at: Date }>();
   /** The last use this instance marked of each key, so that a use within the minute marks nothing. */
   private readonly marked = new LRUCache<string, Date>({ max: MAX_KEYS });
   private timer = this.schedule();
@@ -25,14 +26,15 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
 
   constructor(private readonly keys: AccessKeyRepository) {}
 
-  /** Marks a use at `at` of the key `id`, whose stored last use is `stored`; true when `at` will be written. */
-  record(id: string, stored: Date | null, at: Date): boolean {
+  /** Marks a use at `at` of the key, whose stored last use is `stored`; true when `at` will be written. */
+  record(key: { id: string; customerId: string }, stored: Date | null, at: Date): boolean {
+    const id = key.id;
     const last = this.marked.get(id) ?? stored;
     if (last && at.getTime() - last.getTime() < LAST_USED_RESOLUTION_MS) return false;
     const waiting = this.pending.get(id);
-    if (waiting && waiting >= at) return false;
+    if (waiting && waiting.at >= at) return false;
     if (!waiting && this.pending.size >= MAX_KEYS) return false;
-    this.pending.set(id, at);
+    this.pending.set(id, { customerId: key.customerId, at });
     this.marked.set(id, at);
     return true;
   }
@@ -42,12 +44,12 @@ export class LastUsedRecorder implements BeforeApplicationShutdown {
     clearTimeout(this.timer);
     const batch = this.pending;
     this.pending = new Map();
-    for (const [id, at] of batch) {
+    for (const [id, mark] of batch) {
       try {
-        await this.keys.markUsed(id, at);
+        await this.keys.markUsed(mark.customerId, id, mark.at);
       } catch (error) {
         this.logger.warn(`could not record a key's last use yet: ${(error as Error).message}`);
-        if (!this.pending.has(id)) this.pending.set(id, at);
+        if (!this.pending.has(id)) this.pending.set(id, mark);
       }
     }
     if (!this.stopped) this.timer = this.schedule();

@@ -209,7 +209,7 @@ export class AuthService implements OnModuleInit {
     if (clientIp !== undefined && key.allowedCidrs.length > 0 && !inNetworks(clientIp, key.allowedCidrs)) {
       return 'invalid';
     }
-    this.lastUsed.record(key.id, key.tmLastUsed, now);
+    this.lastUsed.record(key, key.tmLastUsed, now);
     const prefix = token.slice(0, TOKEN_PREFIX_LENGTH);
     if (clientIp !== undefined)
       this.networks.record({ id: key.id, customerId: key.customerId, prefix }, clientIp, now);

@@ -159,13 +159,20 @@ export class CustomerRepository {
     });
   }
 
-  /** Soft delete: the customer as deleted, or why not; the last live super admin is never deleted. */
+  /**
+   * Soft delete: the customer as deleted, or why not; the last live super admin is never deleted.
+   * Its keys are deleted and its sessions ended in the same transaction: no foreign key ties them to
+   * the customer (a sharded engine need not enforce one, docs/scaling.md), so no live key or session
+   * is left to a deleted customer.
+   */
   softDelete(id: string, at: Date, event: AuditRecord): Promise<WriteResult> {
     // `live: null` frees the username for a new customer (see the unique index).
     return this.change(id, {
       set: { tmDelete: at, tmUpdate: at, live: null },
       mayRemoveSuperAdmin: true,
       events: [event],
+      endSessions: { at, keep: null },
+      deleteKeys: at,
     });
   }
 
@@ -192,6 +199,7 @@ export class CustomerRepository {
       mayRemoveSuperAdmin: boolean;
       events: AuditRecord[];
       endSessions?: { at: Date; keep: string | null };
+      deleteKeys?: Date;
     },
   ): Promise<WriteResult> {
     const dataSource = this.customers.manager.dataSource;
@@ -212,6 +220,7 @@ export class CustomerRepository {
         const { affected } = await query.execute();
         if (!affected) return null;
         if (write.endSessions) await endSessions(m, id, write.endSessions);
+        if (write.deleteKeys) await deleteKeys(m, id, write.deleteKeys);
         await this.audit.append(m, ...write.events);
         return m.findOneByOrFail(Customer, { id });
       },
@@ -235,6 +244,14 @@ async function endSessions(
   await m.query(
     `UPDATE sessions SET tm_end = ? WHERE customer_id = ? AND tm_end IS NULL${keep === null ? '' : ' AND id <> ?'}`,
     [sqlDatetime(at), customerId, ...(keep === null ? [] : [keep])],
+  );
+}
+
+/** Deletes a customer's live keys, in the transaction that deletes the customer. */
+async function deleteKeys(m: EntityManager, customerId: string, at: Date): Promise<void> {
+  await m.query(
+    'UPDATE access_keys SET tm_delete = ?, tm_update = ? WHERE customer_id = ? AND tm_delete IS NULL',
+    [sqlDatetime(at), sqlDatetime(at), customerId],
   );
 }
 

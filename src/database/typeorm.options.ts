@@ -22,6 +22,7 @@ import { KeyNotices1796700000000 } from './migrations/1796700000000-KeyNotices.j
 import { KeyNetworks1796700000001 } from './migrations/1796700000001-KeyNetworks.js';
 import { Totp1796800000000 } from './migrations/1796800000000-Totp.js';
 import { KeyDisabled1796900000000 } from './migrations/1796900000000-KeyDisabled.js';
+import { NoForeignKeys1797000000000 } from './migrations/1797000000000-NoForeignKeys.js';
 import { RecoveryCode, TotpCredential } from '../totp/totp.entity.js';
 
 /**
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   KeyNetworks1796700000001,
   Totp1796800000000,
   KeyDisabled1796900000000,
+  NoForeignKeys1797000000000,
 ];
 
 /**

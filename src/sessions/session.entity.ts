@@ -1,5 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { Customer } from '../customers/customer.entity.js';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** A login: its JWT carries the id as `sid`, and works while the session has not ended. */
 @Entity('sessions')
@@ -10,10 +9,6 @@ export class Session {
 
   @Column({ name: 'customer_id', type: 'uuid' })
   customerId: string;
-
-  @ManyToOne(() => Customer, { onDelete: 'RESTRICT', onUpdate: 'RESTRICT' })
-  @JoinColumn({ name: 'customer_id', foreignKeyConstraintName: 'FK_sessions_customer' })
-  customer?: Customer;
 
   /** The client address the login came from. */
   @Column({ name: 'client_ip', type: 'varchar', length: 45 })

@@ -16,6 +16,7 @@ import {
   startReference,
   startService,
 } from './processes.mjs';
+import { scale } from './scale.mjs';
 import { call, fillKeys, growthCustomers, login, pageToken, seedAdmin, signJwts } from './seed.mjs';
 
 const USAGE = `Usage: npm run bench -- [switches]
@@ -27,7 +28,7 @@ const USAGE = `Usage: npm run bench -- [switches]
   --no-build         run dist/ as it is (default: npm run build first)
   --config shipped|redis  the service as shipped (no Redis, the cache off), or with REDIS_URL
                      (the cache on by default; --redis-url) (default: the cache on, no Redis)
-  --redis-url URL    the Redis server of --config redis (default redis://127.0.0.1:6379)
+  --redis-url URL    the Redis server of --config redis and --scale (default redis://127.0.0.1:6379)
   --references       also measure the reference servers of test/bench/reference.mjs (default off)
   --only REGEX       only the throughput scenarios whose name matches, case-insensitive; the
                      login table and --soak run only if REGEX matches "login" too (default: all)
@@ -39,8 +40,18 @@ const USAGE = `Usage: npm run bench -- [switches]
                      one whose webhook_uri refuses connections and of one whose receiver accepts
                      them and never answers, alternating in the same rounds, with each one's p99,
                      req/s and CPU per request as a ratio to the first's (default off)
+  --scale            instead of the tables, on --mysql-url and --redis-url (--db is ignored): two
+                     instances; a key cached on B, deleted through A, B polled until it refuses
+                     (--revocations times); then one instance's server CPU per request of each
+                     credential kind and per login; then the window in which B still accepts a key
+                     revoked through A while Redis is stopped, and while it is paused (--outage-runs
+                     times each), on a redis-server of the run's own (on a free port), and the time
+                     to recover once it is back (default off)
+  --revocations N    revocations timed by --scale (default 1000)
+  --outage-runs N    revocations timed by --scale in each kind of Redis outage (default 20)
   --mysql-url URL    the MySQL server for --db mysql, and the name of the database each run
                      creates and drops: <name>_<pid>, or <name>_growth_<pid> with --growth
+                     (<name>_scale_<pid> with --scale)
                      (default mysql://root@127.0.0.1:3306/voipbin_bench)
   --help, -h         this text`;
 
@@ -58,6 +69,9 @@ function parseSwitches() {
         soak: { type: 'boolean', default: false },
         references: { type: 'boolean', default: false },
         webhooks: { type: 'boolean', default: false },
+        scale: { type: 'boolean', default: false },
+        revocations: { type: 'string', default: '1000' },
+        'outage-runs': { type: 'string', default: '20' },
         config: { type: 'string' },
         'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
         only: { type: 'string' },
@@ -316,10 +330,18 @@ async function webhooks() {
 try {
   if (!opts['no-build']) build();
   console.log(
-    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, database ${opts.db}, ` +
+    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, database ${opts.scale ? 'mysql' : opts.db}, ` +
       `${load.connections} connections\n`,
   );
   if (opts.growth) await growth();
+  else if (opts.scale)
+    await scale({
+      mysqlUrl: opts['mysql-url'],
+      redisUrl: opts['redis-url'],
+      load,
+      revocations: Number(opts.revocations),
+      outageRuns: Number(opts['outage-runs']),
+    });
   else if (opts.webhooks) await webhooks();
   else await mainScenarios();
 } catch (error) {

@@ -3,7 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -23,7 +23,11 @@ const servers = new Map();
 const created = [];
 
 function stopChildren() {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  for (const child of children) {
+    if (child.exitCode !== null) continue;
+    child.kill('SIGTERM');
+    child.kill('SIGCONT'); // a paused redis-server, so that it takes the SIGTERM
+  }
 }
 // Ctrl-C leaves through process.exit, so that the 'exit' handler stops the children.
 process.on('exit', stopChildren);
@@ -133,6 +137,45 @@ export async function startService(databaseUrl, env = {}) {
   track(child, base);
   await waitFor(`${base}/health`, child);
   return { base, child };
+}
+
+/**
+ * A redis-server of this run's own, on its own port (`port`, or a free one), in a temporary folder,
+ * nothing persisted: one the bench may stop, pause and start again, never a shared one.
+ */
+export async function startRedis(port) {
+  port ??= await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'voipbin-bench-redis-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn('redis-server', [...args, '--dir', dir], { stdio: 'ignore' });
+  children.push(child);
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    if (await listening(port)) return { child, port, url: `redis://127.0.0.1:${port}` };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`redis-server on port ${port} did not come up`);
+}
+
+/** Whether something accepts connections on the port. */
+function listening(port) {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('connect', () => {
+      socket.end();
+      done(true);
+    });
+    socket.on('error', () => done(false));
+  });
+}
+
+/** Stops one process this run started, and waits for it to exit. */
+export async function stop(child, signal = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await exited;
 }
 
 /**
