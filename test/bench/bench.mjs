@@ -90,13 +90,23 @@ const REFERENCES = [
   ['nest-custom-ops', 'reference: the same + request id, headers, log line, histogram'],
   ['nest-jwt', 'reference: NestJS + passport-jwt, KeyObject'],
 ];
+/** With --db mysql: the floor a database lookup per request sets, on the service's own database. */
+const DATABASE_REFERENCES = [
+  ['http-mysql', 'reference: bare node:http + the key lookup (one mysql2 prepared statement)'],
+  ['fastify-mysql', 'reference: Fastify alone + the same statement'],
+];
 
-/** The reference servers' scenarios, with the credential each one checks. */
-async function referenceScenarios(jwtToken) {
-  const accessKey = `vb_${randomBytes(24).toString('base64url')}`;
+/**
+ * The reference servers' scenarios, with the credential each one checks. With `databaseUrl` (MySQL)
+ * also those that look the service's `serviceKey` up in its database on every request.
+ */
+async function referenceScenarios(jwtToken, databaseUrl, serviceKey) {
+  const mapKey = `vb_${randomBytes(24).toString('base64url')}`;
   const scenarios = [];
-  for (const [kind, name] of REFERENCES) {
-    const url = await startReference(kind, accessKey);
+  const kinds = [...REFERENCES, ...(databaseUrl ? DATABASE_REFERENCES : [])];
+  for (const [kind, name] of kinds) {
+    const accessKey = kind.endsWith('-mysql') ? serviceKey : mapKey;
+    const url = await startReference(kind, accessKey, databaseUrl);
     const headers = { authorization: `Bearer ${kind === 'nest-jwt' ? jwtToken : accessKey}` };
     scenarios.push({ name, run: () => run(url, load, { headers }) });
   }
@@ -128,7 +138,8 @@ async function mainScenarios() {
   };
   const env = opts.config === undefined ? {} : configs[opts.config];
   if (env === undefined) throw new Error(`--config: shipped or redis, not ${opts.config}`);
-  const { base, child } = await startService(await prepareDatabase(opts.db, opts['mysql-url'], ''), env);
+  const databaseUrl = await prepareDatabase(opts.db, opts['mysql-url'], '');
+  const { base, child } = await startService(databaseUrl, env);
   const { jwtToken, accessKey } = await seedAdmin(base);
   const me = new URL(`${base}/v1.0/customer`);
   const scenarios = [
@@ -163,7 +174,10 @@ async function mainScenarios() {
         ...(s.method && { method: s.method, body: s.body }),
       }),
   }));
-  if (opts.references) scenarios.unshift(...(await referenceScenarios(jwtToken)));
+  if (opts.references) {
+    const mysqlUrl = opts.db === 'mysql' ? databaseUrl : undefined;
+    scenarios.unshift(...(await referenceScenarios(jwtToken, mysqlUrl, accessKey)));
+  }
   const only = opts.only ? new RegExp(opts.only, 'i') : null;
   table(
     `Throughput, ${opts.db}, ${load.connections} connections, ${load.rounds} rounds of ${load.duration} s (medians)`,
