@@ -88,6 +88,9 @@ const REFERENCES = [
   ['nest-guard', 'reference: NestJS + a plain guard, key in a Map'],
   ['nest-custom', 'reference: NestJS + passport-custom, key in a Map'],
   ['nest-custom-ops', 'reference: the same + request id, headers, log line, histogram'],
+  ['nest-custom-ops-async', 'reference: the same, the log line through pino async (buffered)'],
+  ['nest-custom-ops-worker', 'reference: the same, the log line through a worker transport'],
+  ['nest-custom-ops-errors', 'reference: the same, no log line for 2xx (LOG_REQUESTS=errors)'],
   ['nest-jwt', 'reference: NestJS + passport-jwt, KeyObject'],
 ];
 /** With --db mysql: the floor a database lookup per request sets, on the service's own database. */

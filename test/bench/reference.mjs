@@ -14,6 +14,9 @@
 //   nest-custom-ops  nest-custom + what this service puts on every answer, done as the
 //                  service does it: request id, security headers (app.useSecurityHeaders),
 //                  `cache-control: no-store`, a pino line per request, a prom-client histogram
+//   nest-custom-ops-async   the same, the line through pino's asynchronous destination (buffered)
+//   nest-custom-ops-worker  the same, the line through a worker-thread transport (pino.transport)
+//   nest-custom-ops-errors  the same, a line only for 4xx/5xx answers (LOG_REQUESTS=errors): none here
 import { createHash, createSecretKey, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import mysql from 'mysql2';
@@ -95,6 +98,12 @@ const guards = {
     decorate(MapStrategy, undefined, Injectable()),
     { provide: APP_GUARD, useClass: AuthGuard('map') },
   ],
+  ...Object.fromEntries(
+    ['async', 'worker', 'errors'].map((log) => [
+      `nest-custom-ops-${log}`,
+      [decorate(MapStrategy, undefined, Injectable()), { provide: APP_GUARD, useClass: AuthGuard('map') }],
+    ]),
+  ),
   'nest-jwt': [
     decorate(KeyObjectJwtStrategy, undefined, Injectable()),
     { provide: APP_GUARD, useClass: AuthGuard('jwt') },
@@ -104,8 +113,17 @@ const guards = {
 /** The operations features, all of them unless REFERENCE_OPS lists some (rid,headers,log,histogram). */
 const OPS = new Set((process.env.REFERENCE_OPS ?? 'rid,headers,log,histogram').split(','));
 
+/** The request log of each -ops kind: where its lines go (all to stdout), and which are written. */
+function requestLogger() {
+  if (kind.endsWith('-worker'))
+    return pino(pino.transport({ target: 'pino/file', options: { destination: 1 } }));
+  if (kind.endsWith('-async')) return pino(pino.destination({ dest: 1, sync: false }));
+  return pino();
+}
+
 function operations(fastify) {
-  const logger = pino();
+  const logger = requestLogger();
+  const errorsOnly = kind.endsWith('-errors');
   const histogram = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'duration',
@@ -121,7 +139,7 @@ function operations(fastify) {
   }
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url;
-    if (OPS.has('log'))
+    if (OPS.has('log') && (!errorsOnly || reply.statusCode >= 400))
       logger.info(
         {
           request_id: req.id,
@@ -152,7 +170,9 @@ function keyLookup() {
   const pool = mysql.createPool({ uri: mysqlUrl, connectionLimit: 10, timezone: 'Z' });
   return (req) =>
     new Promise((resolve, reject) => {
-      const hash = createHash('sha256').update(bearer(req) ?? '').digest('hex');
+      const hash = createHash('sha256')
+        .update(bearer(req) ?? '')
+        .digest('hex');
       pool.execute(FIND_BY_TOKEN_HASH, [hash, hash], (error, rows) =>
         error ? reject(error) : resolve(rows[0]),
       );
@@ -189,7 +209,7 @@ if (kind === 'http-mysql') {
 } else if (guards[kind]) {
   class AppModule {}
   decorate(AppModule, undefined, Module({ controllers: [CustomerController], providers: guards[kind] }));
-  const ops = kind.endsWith('-ops');
+  const ops = kind.includes('-ops');
   const adapter = new FastifyAdapter(
     ops && OPS.has('rid')
       ? { genReqId: () => `req_${randomUUID().replaceAll('-', '')}`, requestIdHeader: false }
