@@ -7,6 +7,7 @@ import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/s
 import { isUniqueViolation } from '../common/database-errors.js';
 import type { AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
+import { preparedRead, type PreparedRead } from '../common/prepared.js';
 import { transaction } from '../common/transaction.js';
 import { Revocations } from '../redis/revocations.js';
 import { Customer } from './customer.entity.js';
@@ -56,6 +57,15 @@ const PROFILES = `SELECT id, username, name, detail, email, phone_number, addres
     permission, tm_create, tm_update, tm_delete
   FROM customers WHERE tm_delete IS NULL`;
 
+/**
+ * The caller's own customer and whether it has an enabled second factor, in one statement prepared
+ * on the driver (common/prepared.ts): GET /v1.0/customer asks it on every call.
+ */
+const OWN_PROFILE = `SELECT c.id, c.username, c.name, c.detail, c.email, c.phone_number, c.address,
+    c.webhook_method, c.webhook_uri, c.permission, c.tm_create, c.tm_update, c.tm_delete,
+    (SELECT COUNT(*) FROM totp_credentials t WHERE t.customer_id = c.id AND t.enabled = ?) AS totp
+  FROM customers c WHERE c.id = ? AND c.tm_delete IS NULL`;
+
 interface ProfileRow {
   id: string;
   username: string;
@@ -80,6 +90,7 @@ interface ProfileRow {
 @Injectable()
 export class CustomerRepository {
   private readonly cache: ReadThroughCache<Customer>;
+  private readonly ownProfile: PreparedRead<ProfileRow & { totp: number | string }>;
 
   constructor(
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
@@ -89,6 +100,13 @@ export class CustomerRepository {
     this.cache = revocations.cache(CACHED_CUSTOMERS, (revoked, cache) => {
       if (revoked.kind === 'customer') cache.delete(revoked.id);
     });
+    this.ownProfile = preparedRead(customers.manager.dataSource, OWN_PROFILE);
+  }
+
+  /** The live customer's profile, and whether its second factor is enabled. */
+  async findOwnProfile(id: string): Promise<(CustomerProfile & { totpEnabled: boolean }) | null> {
+    const [row] = await this.ownProfile([1, id]);
+    return row === undefined ? null : { ...fromProfileRow(row), totpEnabled: Number(row.totp) > 0 };
   }
 
   /** The live customer with this id, without its password hash. */
