@@ -42,7 +42,10 @@ function createRootLogger(config: AppConfig, pretty = !config.production && proc
 export class RequestLog implements OnApplicationShutdown {
   private readonly errorsOnly: boolean;
 
-  constructor(@Inject(ROOT_LOGGER) private readonly logger: Logger, config: AppConfig) {
+  constructor(
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    config: AppConfig,
+  ) {
     this.errorsOnly = config.logRequests === 'errors';
   }
 

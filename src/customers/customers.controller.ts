@@ -33,9 +33,7 @@ const BAD_NAME = ApiError.invalidArgument([
 @ApiTags('customer')
 @Controller('v1.0/customer')
 export class CustomerController {
-  constructor(
-    private readonly customers: CustomersService,
-  ) {}
+  constructor(private readonly customers: CustomersService) {}
 
   @Get()
   @Auth('customer:read')

@@ -121,7 +121,7 @@ export class CustomersService {
   async own(id: string): Promise<OwnCustomerDto> {
     const customer = await this.customers.findOwnProfile(id);
     if (customer === null) throw customerNotFound();
-    return { ...toCustomerDto(customer), totp_enabled: customer.totpEnabled };
+    return Object.assign(toCustomerDto(customer), { totp_enabled: customer.totpEnabled });
   }
 
   async get(id: string): Promise<CustomerDto> {
