@@ -57,6 +57,9 @@ const PROFILES = `SELECT id, username, name, detail, email, phone_number, addres
     permission, tm_create, tm_update, tm_delete
   FROM customers WHERE tm_delete IS NULL`;
 
+/** A customer's profile, and whether its second factor is on. */
+export type OwnProfile = CustomerProfile & { totpEnabled: boolean };
+
 /**
  * The caller's own customer and whether it has an enabled second factor, in one statement prepared
  * on the driver (common/prepared.ts): GET /v1.0/customer asks it on every call.
@@ -91,6 +94,8 @@ interface ProfileRow {
 export class CustomerRepository {
   private readonly cache: ReadThroughCache<Customer>;
   private readonly ownProfile: PreparedRead<ProfileRow & { totp: number | string }>;
+  /** The profiles GET /v1.0/customer answers; a TOTP change revokes the customer too (totp.repository.ts). */
+  private readonly ownProfiles: ReadThroughCache<OwnProfile>;
 
   constructor(
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
@@ -101,12 +106,17 @@ export class CustomerRepository {
       if (revoked.kind === 'customer') cache.delete(revoked.id);
     });
     this.ownProfile = preparedRead(customers.manager.dataSource, OWN_PROFILE);
+    this.ownProfiles = revocations.cache(CACHED_CUSTOMERS, (revoked, cache) => {
+      if (revoked.kind === 'customer') cache.delete(revoked.id);
+    });
   }
 
   /** The live customer's profile, and whether its second factor is enabled. */
-  async findOwnProfile(id: string): Promise<(CustomerProfile & { totpEnabled: boolean }) | null> {
-    const [row] = await this.ownProfile([1, id]);
-    return row === undefined ? null : { ...fromProfileRow(row), totpEnabled: Number(row.totp) > 0 };
+  findOwnProfile(id: string): OwnProfile | Promise<OwnProfile | null> {
+    return this.ownProfiles.get(id, async () => {
+      const [row] = await this.ownProfile([1, id]);
+      return row === undefined ? null : { ...fromProfileRow(row), totpEnabled: Number(row.totp) > 0 };
+    });
   }
 
   /** The live customer with this id, without its password hash. */
