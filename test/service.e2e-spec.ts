@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { startApp, type TestApp } from './support/app.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, login, startApp, type TestApp } from './support/app.js';
 import { DATABASES } from './support/databases.js';
 
 interface OpenApiContent {
@@ -87,7 +87,8 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('sends the OWASP REST headers on every JSON answer, errors and unknown routes included', async () => {
+  it('sends the OWASP REST headers on every JSON answer, authenticated ones, errors and unknown routes included', async () => {
+    const session = await login(t.http, ADMIN_USERNAME, ADMIN_PASSWORD);
     const owasp = {
       'cache-control': 'no-store',
       'content-security-policy': "frame-ancestors 'none'",
@@ -98,6 +99,7 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     for (const res of [
       await request(t.http).get('/health').expect(200),
       await request(t.http).get('/v1.0/customer').expect(401),
+      await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${session}`).expect(200),
       await request(t.http).get('/no/such/route').expect(404),
     ]) {
       expect(res.headers['content-type']).toMatch(/^application\/json/);

@@ -177,3 +177,42 @@ describe.each(DATABASES)('TOTP second factor and step-up on $name', (database) =
     );
   });
 });
+
+describe.each(DATABASES)('the own customer answer with the credential cache on, on $name', (database) => {
+  let t: TestApp;
+  const clock = new FakeClock();
+
+  beforeAll(async () => {
+    t = await startApp(await database.prepare('totp_cached'), { AUTH_CACHE_TTL: '10' }, clock);
+    await truncate(t.ds);
+  });
+  afterAll(() => t.close());
+
+  it('says at once when the second factor is turned on and off, though the profile is cached', async () => {
+    const bob = await insertCustomer(t.ds, { username: 'bob', permission: SUPER });
+    const res = await request(t.http)
+      .post('/auth/login')
+      .send({ username: bob.username, password: PASSWORD });
+    const auth = { authorization: `Bearer ${(res.body as { token: string }).token}` };
+    const totpEnabled = async () =>
+      ((await request(t.http).get('/v1.0/customer').set(auth).expect(200)).body as { totp_enabled: boolean })
+        .totp_enabled;
+    expect(await totpEnabled()).toBe(false);
+    expect(await totpEnabled()).toBe(false); // now from the cache
+
+    const started = await request(t.http).post('/v1.0/customer/totp').set(auth).send({}).expect(200);
+    const totp = new TOTP({
+      secret: Secret.fromBase32((started.body as { secret: string }).secret),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+    });
+    const code = () => totp.generate({ timestamp: clock.now().getTime() });
+    await request(t.http).post('/v1.0/customer/totp/confirm').set(auth).send({ otp: code() }).expect(200);
+    expect(await totpEnabled()).toBe(true);
+
+    clock.advance(30);
+    await request(t.http).post('/v1.0/customer/totp/disable').set(auth).send({ otp: code() }).expect(204);
+    expect(await totpEnabled()).toBe(false);
+  });
+});

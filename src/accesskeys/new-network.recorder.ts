@@ -28,15 +28,21 @@ export class NewNetworkRecorder implements BeforeApplicationShutdown {
   private readonly logger = new Logger('KeyNetworks');
   private pending = new Map<string, Use>();
   private readonly marked = new LRUCache<string, number>({ max: MAX_ENTRIES });
+  /** Each address's network, parsed once: a client keeps its address ('' for none). */
+  private readonly networks = new LRUCache<string, string>({ max: MAX_ENTRIES });
   private timer = this.schedule();
   private stopped = false;
 
-  constructor(private readonly networks: KeyNetworksRepository) {}
+  constructor(private readonly keyNetworks: KeyNetworksRepository) {}
 
   /** Marks a use of the key from `ip` at `at`; true when it will be written. */
   record(key: { id: string; customerId: string; prefix: string }, ip: string, at: Date): boolean {
-    const network = networkOf(ip);
-    if (network === null) return false;
+    let network = this.networks.get(ip);
+    if (network === undefined) {
+      network = networkOf(ip) ?? '';
+      this.networks.set(ip, network);
+    }
+    if (network === '') return false;
     const mark = `${key.id} ${network}`;
     const last = this.marked.get(mark);
     if (last !== undefined && at.getTime() - last < RESOLUTION_MS) return false;
@@ -65,7 +71,7 @@ export class NewNetworkRecorder implements BeforeApplicationShutdown {
     this.pending = new Map();
     for (const [mark, use] of batch) {
       try {
-        await this.networks.seen(use.keyId, use.network, use.at, use.event);
+        await this.keyNetworks.seen(use.keyId, use.network, use.at, use.event);
       } catch (error) {
         this.logger.warn(`could not record a key's network yet: ${(error as Error).message}`);
         if (!this.pending.has(mark)) this.pending.set(mark, use);

@@ -213,7 +213,7 @@ export class AuthService implements OnModuleInit {
     const prefix = token.slice(0, TOKEN_PREFIX_LENGTH);
     if (clientIp !== undefined)
       this.networks.record({ id: key.id, customerId: key.customerId, prefix }, clientIp, now);
-    const rights = Rights.of(key.scopes).intersect(Rights.forPermission(key.permission));
+    const rights = rightsOf(key);
     return {
       principal: {
         customerId: key.customerId,
@@ -256,6 +256,18 @@ function loginEvent(
     origin,
     data,
   };
+}
+
+/** A key's rights, made once per cached key (a KeyCredential is never changed, only replaced). */
+const keyRights = new WeakMap<KeyCredential, Rights>();
+
+function rightsOf(key: KeyCredential): Rights {
+  let rights = keyRights.get(key);
+  if (rights === undefined) {
+    rights = Rights.of(key.scopes).intersect(Rights.forPermission(key.permission));
+    keyRights.set(key, rights);
+  }
+  return rights;
 }
 
 /** When the secret presented stops working: a secret of before a roll, when its grace ends. */

@@ -118,8 +118,8 @@ export class AuthenticationGuard implements CanActivate {
       throw ApiError.invalidCredentials();
     }
     this.metrics.recordAuthentication(credential.kind, 'ok');
+    // `cache-control: no-store` is on every JSON answer already (app.setup.ts, API_HEADERS).
     const reply = http.getResponse<FastifyReply>();
-    void reply.header('cache-control', 'no-store');
 
     if (credential.source === 'cookie' && !fromThisOrigin(req, this.trustedOrigins)) throw crossSiteRequest();
     const principal = req.user!;

@@ -36,11 +36,18 @@ function createRootLogger(config: AppConfig, pretty = !config.production && proc
 /**
  * One line per request, when its answer is sent (or the client gave up): id, method, route
  * template, redacted URL, status, duration in ms. Headers are never logged: Authorization and
- * Cookie hold credentials.
+ * Cookie hold credentials. With LOG_REQUESTS=errors, a 2xx or 3xx answer writes none.
  */
 @Injectable()
 export class RequestLog implements OnApplicationShutdown {
-  constructor(@Inject(ROOT_LOGGER) private readonly logger: Logger) {}
+  private readonly errorsOnly: boolean;
+
+  constructor(
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    config: AppConfig,
+  ) {
+    this.errorsOnly = config.logRequests === 'errors';
+  }
 
   completed(req: FastifyRequest, reply: FastifyReply): void {
     this.write(req, reply, 'request completed');
@@ -57,6 +64,7 @@ export class RequestLog implements OnApplicationShutdown {
 
   private write(req: FastifyRequest, reply: FastifyReply | null, message: string): void {
     const status = reply?.statusCode ?? null;
+    if (this.errorsOnly && status !== null && status < 400) return;
     const line = {
       request_id: req.id,
       req: { method: req.method, url: redactUrl(req.url) },

@@ -34,6 +34,9 @@ export function scopeProblem(value: unknown): string | null {
   return null;
 }
 
+/** Rights.forPermission's answers: a Rights is never changed once made. */
+const BY_PERMISSION = new Map<number, Rights>();
+
 /**
  * What a credential may do: each resource it reaches, read or write. Built from scopes (a key's),
  * or from permission bits (a customer's); a key may do what both its scopes and its customer allow.
@@ -59,6 +62,16 @@ export class Rights {
    * resource; a project super admin that and the super-admin powers.
    */
   static forPermission(permission: number): Rights {
+    let rights = BY_PERMISSION.get(permission);
+    if (rights === undefined) {
+      rights = Rights.ofPermission(permission);
+      // Permissions are a few bits: the cache stays small unless fed garbage, and is bounded anyway.
+      if (BY_PERMISSION.size < 256) BY_PERMISSION.set(permission, rights);
+    }
+    return rights;
+  }
+
+  private static ofPermission(permission: number): Rights {
     const scopes = ['customer:write'];
     if (permission & Permission.CustomerManager) {
       scopes.push(...CUSTOMER_RESOURCES.filter((r) => !ADMIN_RESOURCES.includes(r)).map((r) => `${r}:write`));

@@ -32,6 +32,12 @@ describe('loadConfig', () => {
     expect(config.loginLimits).toEqual({ perUsernameIp: 5, perIp: 30, perUsername: 20 });
     expect(config.metricsToken).toBeNull();
     expect(config.corsOrigins).toBe('*');
+    expect(config.logRequests).toBe('all');
+  });
+
+  it('logs every request or only the refused and failed ones, and nothing else', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, LOG_REQUESTS: 'errors' }).logRequests).toBe('errors');
+    expect(failure({ JWT_SECRET: SECRET, LOG_REQUESTS: 'some' })).toMatch(/LOG_REQUESTS/);
   });
 
   it('caches credentials for 10 s by default with REDIS_URL, not without, and as told either way', () => {

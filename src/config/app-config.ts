@@ -189,6 +189,10 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** `errors`: the request log keeps only the lines of 4xx and 5xx answers (and aborted requests). */
+  @IsIn(['all', 'errors'])
+  LOG_REQUESTS = 'all';
+
   /** Days an audit event is kept; older ones are pruned, behind a signed checkpoint. */
   @Type(() => Number)
   @IsInt()
@@ -279,6 +283,8 @@ export class AppConfig {
     tlsCa?: string;
   } | null;
   readonly logLevel: string;
+  /** Which answered requests get a log line: every one, or those answered 4xx or 5xx. */
+  readonly logRequests: 'all' | 'errors';
   /** Milliseconds a credential lookup is reused on this instance (0: every request asks the database). */
   readonly authCacheTtlMs: number;
   /** Milliseconds of draining after SIGTERM before the server closes (0: close at once). */
@@ -443,6 +449,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     redis: redisConfig(vars),
     logLevel: vars.LOG_LEVEL,
+    logRequests: vars.LOG_REQUESTS as 'all' | 'errors',
     authCacheTtlMs:
       (vars.AUTH_CACHE_TTL ?? (redisConfig(vars) === null ? 0 : DEFAULT_SHARED_CACHE_TTL)) * 1000,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,

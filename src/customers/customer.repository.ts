@@ -8,6 +8,7 @@ import { fromSqlDatetime, fromSqlDatetimeOrNull, sqlDatetime } from '../common/s
 import { isUniqueViolation } from '../common/database-errors.js';
 import type { AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
+import { preparedRead, type PreparedRead } from '../common/prepared.js';
 import { transaction } from '../common/transaction.js';
 import { Revocations } from '../redis/revocations.js';
 import { Customer } from './customer.entity.js';
@@ -57,6 +58,18 @@ const PROFILES = `SELECT id, username, name, detail, email, phone_number, addres
     permission, tm_create, tm_update, tm_delete
   FROM customers WHERE tm_delete IS NULL`;
 
+/** A customer's profile, and whether its second factor is on. */
+export type OwnProfile = CustomerProfile & { totpEnabled: boolean };
+
+/**
+ * The caller's own customer and whether it has an enabled second factor, in one statement prepared
+ * on the driver (common/prepared.ts): GET /v1.0/customer asks it on every call.
+ */
+const OWN_PROFILE = `SELECT c.id, c.username, c.name, c.detail, c.email, c.phone_number, c.address,
+    c.webhook_method, c.webhook_uri, c.permission, c.tm_create, c.tm_update, c.tm_delete,
+    (SELECT COUNT(*) FROM totp_credentials t WHERE t.customer_id = c.id AND t.enabled = ?) AS totp
+  FROM customers c WHERE c.id = ? AND c.tm_delete IS NULL`;
+
 interface ProfileRow {
   id: string;
   username: string;
@@ -81,6 +94,9 @@ interface ProfileRow {
 @Injectable()
 export class CustomerRepository {
   private readonly cache: ReadThroughCache<Customer>;
+  private readonly ownProfile: PreparedRead<ProfileRow & { totp: number | string }>;
+  /** The profiles GET /v1.0/customer answers; a TOTP change revokes the customer too (totp.repository.ts). */
+  private readonly ownProfiles: ReadThroughCache<OwnProfile>;
 
   constructor(
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
@@ -89,6 +105,18 @@ export class CustomerRepository {
   ) {
     this.cache = revocations.cache(CACHED_CUSTOMERS, (revoked, cache) => {
       if (revoked.kind === 'customer') cache.delete(revoked.id);
+    });
+    this.ownProfile = preparedRead(customers.manager.dataSource, OWN_PROFILE);
+    this.ownProfiles = revocations.cache(CACHED_CUSTOMERS, (revoked, cache) => {
+      if (revoked.kind === 'customer') cache.delete(revoked.id);
+    });
+  }
+
+  /** The live customer's profile, and whether its second factor is enabled. */
+  findOwnProfile(id: string): OwnProfile | Promise<OwnProfile | null> {
+    return this.ownProfiles.get(id, async () => {
+      const [row] = await this.ownProfile([1, id]);
+      return row === undefined ? null : { ...fromProfileRow(row), totpEnabled: Number(row.totp) > 0 };
     });
   }
 

@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { StepUpGuard } from '../totp/step-up.guard.js';
-import { TotpService } from '../totp/totp.service.js';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuditContext } from '../audit/audit-event.js';
 import { AuditedBy } from '../audit/origin.decorator.js';
@@ -34,21 +33,14 @@ const BAD_NAME = ApiError.invalidArgument([
 @ApiTags('customer')
 @Controller('v1.0/customer')
 export class CustomerController {
-  constructor(
-    private readonly customers: CustomersService,
-    private readonly totp: TotpService,
-  ) {}
+  constructor(private readonly customers: CustomersService) {}
 
   @Get()
   @Auth('customer:read')
   @ApiOperation({ summary: "The caller's own customer" })
   @ApiOkResponse({ type: OwnCustomerDto })
-  async get(@CurrentPrincipal() principal: Principal): Promise<OwnCustomerDto> {
-    const [customer, totpEnabled] = await Promise.all([
-      this.customers.get(principal.customerId),
-      this.totp.enabled(principal.customerId),
-    ]);
-    return Object.assign(customer, { totp_enabled: totpEnabled });
+  get(@CurrentPrincipal() principal: Principal): Promise<OwnCustomerDto> {
+    return this.customers.own(principal.customerId);
   }
 
   @Put()

@@ -31,7 +31,7 @@ import {
   wrongOldPassword,
 } from './customers.errors.js';
 import { USERNAME, type CreateCustomerDto } from './dto/create-customer.dto.js';
-import type { CustomerDto, CustomerPageDto } from './dto/customer.dto.js';
+import type { CustomerDto, CustomerPageDto, OwnCustomerDto } from './dto/customer.dto.js';
 import type { ChangePasswordDto, UpdateCustomerDto } from './dto/update-customer.dto.js';
 import type { UpdateProfileDto } from './dto/update-profile.dto.js';
 import { generatePassword, hashPassword, NO_PASSWORD, verifyPassword } from './password.js';
@@ -116,6 +116,13 @@ export class CustomersService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
+
+  /** The caller's own customer, with whether its second factor is on: one statement. */
+  async own(id: string): Promise<OwnCustomerDto> {
+    const customer = await this.customers.findOwnProfile(id);
+    if (customer === null) throw customerNotFound();
+    return Object.assign(toCustomerDto(customer), { totp_enabled: customer.totpEnabled });
+  }
 
   async get(id: string): Promise<CustomerDto> {
     const customer = await this.customers.findLive(id);

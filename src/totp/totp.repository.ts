@@ -5,6 +5,7 @@ import type { AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { transaction } from '../common/transaction.js';
 import { Customer } from '../customers/customer.entity.js';
+import { Revocations } from '../redis/revocations.js';
 import { RecoveryCode, TotpCredential } from './totp.entity.js';
 
 /** Every query of TOTP secrets and recovery codes; each takes the customer's id. */
@@ -13,6 +14,7 @@ export class TotpRepository {
   constructor(
     @InjectRepository(TotpCredential) private readonly credentials: Repository<TotpCredential>,
     private readonly audit: AuditRepository,
+    private readonly revocations: Revocations,
   ) {}
 
   find(customerId: string): Promise<TotpCredential | null> {
@@ -72,6 +74,8 @@ export class TotpRepository {
       );
       await this.audit.append(m, event);
     });
+    // A cached profile (GET /v1.0/customer) says whether the factor is on: on every instance.
+    await this.revocations.publish({ kind: 'customer', id: customerId });
   }
 
   /** Uses a recovery code once (an atomic UPDATE), with its event. */
@@ -101,5 +105,6 @@ export class TotpRepository {
       await m.delete(TotpCredential, { customerId });
       await this.audit.append(m, event);
     });
+    await this.revocations.publish({ kind: 'customer', id: customerId });
   }
 }

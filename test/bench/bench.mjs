@@ -103,15 +103,28 @@ const REFERENCES = [
   ['nest-guard', 'reference: NestJS + a plain guard, key in a Map'],
   ['nest-custom', 'reference: NestJS + passport-custom, key in a Map'],
   ['nest-custom-ops', 'reference: the same + request id, headers, log line, histogram'],
+  ['nest-custom-ops-async', 'reference: the same, the log line through pino async (buffered)'],
+  ['nest-custom-ops-worker', 'reference: the same, the log line through a worker transport'],
+  ['nest-custom-ops-errors', 'reference: the same, no log line for 2xx (LOG_REQUESTS=errors)'],
   ['nest-jwt', 'reference: NestJS + passport-jwt, KeyObject'],
 ];
+/** With --db mysql: the floor a database lookup per request sets, on the service's own database. */
+const DATABASE_REFERENCES = [
+  ['http-mysql', 'reference: bare node:http + the key lookup (one mysql2 prepared statement)'],
+  ['fastify-mysql', 'reference: Fastify alone + the same statement'],
+];
 
-/** The reference servers' scenarios, with the credential each one checks. */
-async function referenceScenarios(jwtToken) {
-  const accessKey = `vb_${randomBytes(24).toString('base64url')}`;
+/**
+ * The reference servers' scenarios, with the credential each one checks. With `databaseUrl` (MySQL)
+ * also those that look the service's `serviceKey` up in its database on every request.
+ */
+async function referenceScenarios(jwtToken, databaseUrl, serviceKey) {
+  const mapKey = `vb_${randomBytes(24).toString('base64url')}`;
   const scenarios = [];
-  for (const [kind, name] of REFERENCES) {
-    const url = await startReference(kind, accessKey);
+  const kinds = [...REFERENCES, ...(databaseUrl ? DATABASE_REFERENCES : [])];
+  for (const [kind, name] of kinds) {
+    const accessKey = kind.endsWith('-mysql') ? serviceKey : mapKey;
+    const url = await startReference(kind, accessKey, databaseUrl);
     const headers = { authorization: `Bearer ${kind === 'nest-jwt' ? jwtToken : accessKey}` };
     scenarios.push({ name, run: () => run(url, load, { headers }) });
   }
@@ -143,7 +156,8 @@ async function mainScenarios() {
   };
   const env = opts.config === undefined ? {} : configs[opts.config];
   if (env === undefined) throw new Error(`--config: shipped or redis, not ${opts.config}`);
-  const { base, child } = await startService(await prepareDatabase(opts.db, opts['mysql-url'], ''), env);
+  const databaseUrl = await prepareDatabase(opts.db, opts['mysql-url'], '');
+  const { base, child } = await startService(databaseUrl, env);
   const { jwtToken, accessKey } = await seedAdmin(base);
   const me = new URL(`${base}/v1.0/customer`);
   const scenarios = [
@@ -178,7 +192,10 @@ async function mainScenarios() {
         ...(s.method && { method: s.method, body: s.body }),
       }),
   }));
-  if (opts.references) scenarios.unshift(...(await referenceScenarios(jwtToken)));
+  if (opts.references) {
+    const mysqlUrl = opts.db === 'mysql' ? databaseUrl : undefined;
+    scenarios.unshift(...(await referenceScenarios(jwtToken, mysqlUrl, accessKey)));
+  }
   const only = opts.only ? new RegExp(opts.only, 'i') : null;
   table(
     `Throughput, ${opts.db}, ${load.connections} connections, ${load.rounds} rounds of ${load.duration} s (medians)`,

@@ -95,10 +95,10 @@ export async function startBaseline() {
  * One of the reference servers (test/bench/reference.mjs), each answering
  * GET /v1.0/customer with the baseline's JSON: what the framework and its parts allow in this run.
  */
-export async function startReference(kind, accessKey) {
+export async function startReference(kind, accessKey, mysqlUrl = '') {
   const port = await freePort();
   const script = join(ROOT, 'test/bench/reference.mjs');
-  const child = spawn(process.execPath, [script, kind, String(port), accessKey, SECRET], {
+  const child = spawn(process.execPath, [script, kind, String(port), accessKey, SECRET, mysqlUrl], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },

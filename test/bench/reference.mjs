@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Reference servers (Fastify alone, NestJS alone, NestJS with Passport), for the bench to measure beside the
 // service in the same run: each answers GET /v1.0/customer with the same ~200-byte JSON as the bare
-// node:http baseline. Usage: node test/bench/reference.mjs <kind> <port> [<access key> <jwt secret>]
+// node:http baseline. Usage:
+//   node test/bench/reference.mjs <kind> <port> [<access key> <jwt secret> [<mysql url>]]
 //   fastify        Fastify alone
+//   http-mysql     bare node:http + one mysql2 prepared statement per request: the service's
+//                  credential lookup (key and customer together, by the key's hash), no entities
+//   fastify-mysql  Fastify alone + the same statement
 //   nest           NestJS on Fastify, no authentication
 //   nest-guard     NestJS on Fastify + a plain guard, the key in an in-memory Map
 //   nest-custom    NestJS on Fastify + @nestjs/passport with passport-custom, the key in a Map
@@ -10,7 +14,12 @@
 //   nest-custom-ops  nest-custom + what this service puts on every answer, done as the
 //                  service does it: request id, security headers (app.useSecurityHeaders),
 //                  `cache-control: no-store`, a pino line per request, a prom-client histogram
-import { createSecretKey, randomUUID } from 'node:crypto';
+//   nest-custom-ops-async   the same, the line through pino's asynchronous destination (buffered)
+//   nest-custom-ops-worker  the same, the line through a worker-thread transport (pino.transport)
+//   nest-custom-ops-errors  the same, a line only for 4xx/5xx answers (LOG_REQUESTS=errors): none here
+import { createHash, createSecretKey, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import mysql from 'mysql2';
 import { pino } from 'pino';
 import { Histogram, Registry } from 'prom-client';
 import { Controller, Get, Injectable, Module, UnauthorizedException } from '@nestjs/common';
@@ -21,7 +30,7 @@ import Fastify from 'fastify';
 import { Strategy as CustomStrategy } from 'passport-custom';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 
-const [kind, port, accessKey = '', secret = ''] = process.argv.slice(2);
+const [kind, port, accessKey = '', secret = '', mysqlUrl = ''] = process.argv.slice(2);
 const BODY = {
   id: randomUUID(),
   username: 'bench-admin',
@@ -89,6 +98,12 @@ const guards = {
     decorate(MapStrategy, undefined, Injectable()),
     { provide: APP_GUARD, useClass: AuthGuard('map') },
   ],
+  ...Object.fromEntries(
+    ['async', 'worker', 'errors'].map((log) => [
+      `nest-custom-ops-${log}`,
+      [decorate(MapStrategy, undefined, Injectable()), { provide: APP_GUARD, useClass: AuthGuard('map') }],
+    ]),
+  ),
   'nest-jwt': [
     decorate(KeyObjectJwtStrategy, undefined, Injectable()),
     { provide: APP_GUARD, useClass: AuthGuard('jwt') },
@@ -98,8 +113,17 @@ const guards = {
 /** The operations features, all of them unless REFERENCE_OPS lists some (rid,headers,log,histogram). */
 const OPS = new Set((process.env.REFERENCE_OPS ?? 'rid,headers,log,histogram').split(','));
 
+/** The request log of each -ops kind: where its lines go (all to stdout), and which are written. */
+function requestLogger() {
+  if (kind.endsWith('-worker'))
+    return pino(pino.transport({ target: 'pino/file', options: { destination: 1 } }));
+  if (kind.endsWith('-async')) return pino(pino.destination({ dest: 1, sync: false }));
+  return pino();
+}
+
 function operations(fastify) {
-  const logger = pino();
+  const logger = requestLogger();
+  const errorsOnly = kind.endsWith('-errors');
   const histogram = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'duration',
@@ -115,7 +139,7 @@ function operations(fastify) {
   }
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url;
-    if (OPS.has('log'))
+    if (OPS.has('log') && (!errorsOnly || reply.statusCode >= 400))
       logger.info(
         {
           request_id: req.id,
@@ -135,14 +159,57 @@ function operations(fastify) {
   });
 }
 
-if (kind === 'fastify') {
+/** The service's access-key lookup (accesskeys/access-key.repository.ts), word for word. */
+const FIND_BY_TOKEN_HASH = `SELECT k.id, k.customer_id, k.token_hash, k.tm_expire, k.tm_previous_expire,
+    k.tm_last_used, k.scopes, k.allowed_cidrs, k.quarantined, c.username, c.permission
+  FROM access_keys k INNER JOIN customers c ON c.id = k.customer_id
+  WHERE (k.token_hash = ? OR k.previous_token_hash = ?) AND k.tm_delete IS NULL AND c.tm_delete IS NULL`;
+
+/** The caller's key and customer, one prepared statement on a pool the size of the service's. */
+function keyLookup() {
+  const pool = mysql.createPool({ uri: mysqlUrl, connectionLimit: 10, timezone: 'Z' });
+  return (req) =>
+    new Promise((resolve, reject) => {
+      const hash = createHash('sha256')
+        .update(bearer(req) ?? '')
+        .digest('hex');
+      pool.execute(FIND_BY_TOKEN_HASH, [hash, hash], (error, rows) =>
+        error ? reject(error) : resolve(rows[0]),
+      );
+    });
+}
+
+if (kind === 'http-mysql') {
+  const lookup = keyLookup();
+  const body = JSON.stringify(BODY);
+  createServer((req, res) => {
+    lookup(req).then(
+      (row) => {
+        res.writeHead(row ? 200 : 401, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(row ? body : '{}');
+      },
+      () => {
+        res.writeHead(503);
+        res.end();
+      },
+    );
+  }).listen(Number(port), '127.0.0.1');
+} else if (kind === 'fastify-mysql') {
+  const lookup = keyLookup();
+  const app = Fastify();
+  app.get('/v1.0/customer', async (req, reply) => {
+    if (!(await lookup(req))) return reply.code(401).send({});
+    return BODY;
+  });
+  await app.listen({ port: Number(port), host: '127.0.0.1' });
+} else if (kind === 'fastify') {
   const app = Fastify();
   app.get('/v1.0/customer', async () => BODY);
   await app.listen({ port: Number(port), host: '127.0.0.1' });
 } else if (guards[kind]) {
   class AppModule {}
   decorate(AppModule, undefined, Module({ controllers: [CustomerController], providers: guards[kind] }));
-  const ops = kind.endsWith('-ops');
+  const ops = kind.includes('-ops');
   const adapter = new FastifyAdapter(
     ops && OPS.has('rid')
       ? { genReqId: () => `req_${randomUUID().replaceAll('-', '')}`, requestIdHeader: false }
