@@ -29,6 +29,12 @@ const session = {
   tmLastSeen: new Date(),
 } as Session;
 
+/** What the credential lookups read of the customer with the credential (the fields a test sets). */
+function profileOf(customer: Customer): OwnProfile {
+  const { id, username, permission } = customer;
+  return { id, username, permission, totpEnabled: false } as OwnProfile;
+}
+
 /** An AuthService on repositories that find `customer` by id, `key` by its secret's hash and the live `sessions` by id. */
 function authWith(
   customer: Customer | null,
@@ -62,7 +68,7 @@ function authWith(
               tmLastSeen: found.tmLastSeen,
               username: customer.username,
               permission: customer.permission,
-              profile: { ...customer, totpEnabled: false },
+              profile: profileOf(customer),
             }
           : null,
       );
@@ -83,8 +89,7 @@ function authWith(
   return { auth, asked };
 }
 
-/** What the credential lookups read of the customer with the credential. */
-const profile: OwnProfile = { ...live, totpEnabled: false };
+const profile = profileOf(live);
 
 const keyOf = (overrides: Partial<KeyCredential> = {}) => ({
   token: generateAccessKeyToken(),
