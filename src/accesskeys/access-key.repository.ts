@@ -10,6 +10,13 @@ import { AuditRepository } from '../audit/audit.repository.js';
 import { transaction } from '../common/transaction.js';
 import { preparedRead, type PreparedRead } from '../common/prepared.js';
 import { Revocations } from '../redis/revocations.js';
+import {
+  OWN_PROFILE_COLUMNS,
+  OWN_PROFILE_PARAMS,
+  ownProfileOf,
+  type OwnProfile,
+  type OwnProfileRow,
+} from '../customers/customer.repository.js';
 import { AccessKey } from './access-key.entity.js';
 import type { LeakAction } from './key-policy.entity.js';
 
@@ -33,6 +40,8 @@ export interface KeyCredential {
   quarantined: boolean;
   /** Disabled for going unused: refused like an invalid credential until its owner enables it. */
   disabled: boolean;
+  /** The customer's profile as GET /v1.0/customer answers it (dropped with the key on a `customer` revocation). */
+  profile: OwnProfile;
 }
 
 /** What a leak report does to a key: see KeyPolicy.leakAction. */
@@ -54,12 +63,13 @@ export type NewSecret = Pick<AccessKey, 'tokenHash' | 'tokenPrefix' | 'tmPreviou
 const CACHED_KEYS = 10_000;
 
 /**
- * The one statement an access key costs a request that misses the cache: key and customer together,
- * through the token hashes' indexes, prepared on the driver (common/prepared.ts). The same SQL on
+ * The one statement an access key costs a request that misses the cache: key and customer together
+ * (the customer's profile too, which GET /v1.0/customer answers), through the token hashes' indexes, prepared on the driver (common/prepared.ts). The same SQL on
  * SQLite and MySQL/MariaDB.
  */
 const FIND_BY_TOKEN_HASH = `SELECT k.id, k.customer_id, k.token_hash, k.tm_expire, k.tm_previous_expire,
-    k.tm_last_used, k.scopes, k.allowed_cidrs, k.quarantined, k.tm_disabled, c.username, c.permission
+    k.tm_last_used, k.scopes, k.allowed_cidrs, k.quarantined, k.tm_disabled, c.username, c.permission,
+    ${OWN_PROFILE_COLUMNS}
   FROM access_keys k INNER JOIN customers c ON c.id = k.customer_id
   WHERE (k.token_hash = ? OR k.previous_token_hash = ?) AND k.tm_delete IS NULL AND c.tm_delete IS NULL`;
 
@@ -76,7 +86,7 @@ const UNUSED_KEYS_OF_CUSTOMER = `SELECT id, name, token_prefix FROM access_keys
 /** A key the sweep may disable. */
 export type UnusedKey = Pick<AccessKey, 'id' | 'name' | 'tokenPrefix'>;
 
-interface CredentialRow {
+interface CredentialRow extends OwnProfileRow {
   id: string;
   customer_id: string;
   token_hash: string;
@@ -136,7 +146,7 @@ export class AccessKeyRepository {
   /** The live key (of a live customer) one of whose secrets hashes to `tokenHash`. */
   findCredential(tokenHash: string): KeyCredential | Promise<KeyCredential | null> {
     return this.cache.get(tokenHash, async () => {
-      const rows = await this.findByTokenHash([tokenHash, tokenHash]);
+      const rows = await this.findByTokenHash([...OWN_PROFILE_PARAMS, tokenHash, tokenHash]);
       return rows[0] === undefined ? null : fromCredentialRow(rows[0], tokenHash);
     });
   }
@@ -357,6 +367,7 @@ function fromCredentialRow(row: CredentialRow, tokenHash: string): KeyCredential
     allowedCidrs: JSON.parse(row.allowed_cidrs) as string[],
     quarantined: Boolean(Number(row.quarantined)),
     disabled: row.tm_disabled !== null,
+    profile: ownProfileOf(row),
   };
 }
 

@@ -10,7 +10,7 @@ import type { AuditRepository } from '../audit/audit.repository.js';
 import { Clock } from '../common/clock.js';
 import { loadConfig } from '../config/app-config.js';
 import type { Customer } from '../customers/customer.entity.js';
-import type { CustomerRepository } from '../customers/customer.repository.js';
+import type { CustomerRepository, OwnProfile } from '../customers/customer.repository.js';
 import type { Session } from '../sessions/session.entity.js';
 import type { SessionRepository } from '../sessions/session.repository.js';
 import { AccessKeyStrategy } from './access-key.strategy.js';
@@ -28,6 +28,12 @@ const session = {
   tmCreate: new Date(),
   tmLastSeen: new Date(),
 } as Session;
+
+/** What the credential lookups read of the customer with the credential (the fields a test sets). */
+function profileOf(customer: Customer): OwnProfile {
+  const { id, username, permission } = customer;
+  return { id, username, permission, totpEnabled: false } as OwnProfile;
+}
 
 /** An AuthService on repositories that find `customer` by id, `key` by its secret's hash and the live `sessions` by id. */
 function authWith(
@@ -62,6 +68,7 @@ function authWith(
               tmLastSeen: found.tmLastSeen,
               username: customer.username,
               permission: customer.permission,
+              profile: profileOf(customer),
             }
           : null,
       );
@@ -82,6 +89,8 @@ function authWith(
   return { auth, asked };
 }
 
+const profile = profileOf(live);
+
 const keyOf = (overrides: Partial<KeyCredential> = {}) => ({
   token: generateAccessKeyToken(),
   credential: {
@@ -97,6 +106,7 @@ const keyOf = (overrides: Partial<KeyCredential> = {}) => ({
     allowedCidrs: [],
     quarantined: false,
     disabled: false,
+    profile,
     ...overrides,
   },
 });
@@ -125,7 +135,8 @@ describe('AuthService.validateJwt', () => {
     await expect(
       authWith(live).auth.validateJwt({ sub: live.id, exp, gen: 1, sid: session.id }),
     ).resolves.toMatchObject({
-      principal: { customerId: live.id, via: 'jwt', sessionId: session.id },
+      // With the profile the session's lookup read, which GET /v1.0/customer answers.
+      principal: { customerId: live.id, via: 'jwt', sessionId: session.id, profile },
     });
     const ended = authWith(live, null, []);
     await expect(ended.auth.validateJwt({ sub: live.id, exp, gen: 2, sid: session.id })).resolves.toBe(
@@ -178,6 +189,8 @@ describe('AuthService.validateAccessKey', () => {
           allowedCidrs: [],
           expiresAt: key.credential.tmExpire,
         },
+        // What GET /v1.0/customer answers, read with the key.
+        profile,
       },
       username: 'alice',
       exp: Math.floor(key.credential.tmExpire.getTime() / 1000),

@@ -162,7 +162,7 @@ export class AuthService implements OnModuleInit {
    * none: it must be of the customer's current token generation instead.
    */
   async validateJwt(claims: VerifiedJwt): Promise<Authenticated | AuthFailure> {
-    let found: Pick<Customer, 'id' | 'username' | 'permission'> | null;
+    let found: (Pick<Customer, 'id' | 'username' | 'permission'> & Pick<Principal, 'profile'>) | null;
     if (claims.sid === undefined) {
       const customer = await this.customers.findLive(claims.sub);
       found = customer !== null && claims.gen === customer.tokenGeneration ? customer : null;
@@ -176,7 +176,7 @@ export class AuthService implements OnModuleInit {
       found = { ...session, id: session.customerId };
     }
     if (found === null) return 'invalid';
-    const { id, permission, username } = found;
+    const { id, permission, username, profile } = found;
     return {
       principal: {
         customerId: id,
@@ -185,6 +185,7 @@ export class AuthService implements OnModuleInit {
         rights: Rights.forPermission(permission),
         ...(claims.sid !== undefined && { sessionId: claims.sid }),
         ...(claims.authTime !== undefined && { authTime: claims.authTime }),
+        ...(profile !== undefined && { profile }),
       },
       username,
       exp: claims.exp,
@@ -230,6 +231,7 @@ export class AuthService implements OnModuleInit {
           allowedCidrs: key.allowedCidrs,
           expiresAt: until,
         },
+        profile: key.profile,
       },
       username: key.username,
       exp: Math.floor(until.getTime() / 1000),

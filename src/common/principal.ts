@@ -1,3 +1,4 @@
+import type { OwnProfile } from '../customers/customer.repository.js';
 import type { Rights } from './scopes.js';
 
 /** Who is calling, as both strategies resolve it. */
@@ -25,6 +26,12 @@ export interface Principal {
   quarantined?: true;
   /** A key's own limits, which any key it mints or manages must keep within. */
   key?: KeyLimits;
+  /**
+   * The customer's profile, as GET /v1.0/customer answers it, read with the credential in its one
+   * statement (and cached with it, so dropped by the same `customer` revocation every change of the
+   * customer publishes). Absent for a JWT without a session: that route reads it then.
+   */
+  readonly profile?: OwnProfile;
 }
 
 interface KeyLimits {

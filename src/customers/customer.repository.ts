@@ -61,14 +61,55 @@ const PROFILES = `SELECT id, username, name, detail, email, phone_number, addres
 /** A customer's profile, and whether its second factor is on. */
 export type OwnProfile = CustomerProfile & { totpEnabled: boolean };
 
+/** The columns a profile is made of (ProfileRow). */
+const PROFILE_COLUMNS = [
+  'id',
+  'username',
+  'name',
+  'detail',
+  'email',
+  'phone_number',
+  'address',
+  'webhook_method',
+  'webhook_uri',
+  'permission',
+  'tm_create',
+  'tm_update',
+  'tm_delete',
+] as const;
+
+/**
+ * The columns of an OwnProfile of the customer aliased `c`, named `c_<column>` so that they do not
+ * clash with a joined table's, and whether it has an enabled second factor (`c_totp`). Its one
+ * parameter, first of the statement's, is 1 (ownProfileParams). The credential lookups select it
+ * too (access-key.repository.ts, session.repository.ts): a request authenticated by a key or a
+ * session gets what GET /v1.0/customer answers with the same statement.
+ */
+export const OWN_PROFILE_COLUMNS = [
+  ...PROFILE_COLUMNS.map((column) => `c.${column} AS c_${column}`),
+  '(SELECT COUNT(*) FROM totp_credentials t WHERE t.customer_id = c.id AND t.enabled = ?) AS c_totp',
+].join(', ');
+
+/** The parameters OWN_PROFILE_COLUMNS takes, before the statement's own. */
+export const OWN_PROFILE_PARAMS = [1] as const;
+
+/** A row of OWN_PROFILE_COLUMNS. */
+export type OwnProfileRow = { [K in (typeof PROFILE_COLUMNS)[number] as `c_${K}`]: ProfileRow[K] } & {
+  c_totp: number | string;
+};
+
+/** The profile an OwnProfileRow holds. */
+export function ownProfileOf(row: OwnProfileRow): OwnProfile {
+  const profile = Object.fromEntries(PROFILE_COLUMNS.map((column) => [column, row[`c_${column}`]]));
+  return { ...fromProfileRow(profile as unknown as ProfileRow), totpEnabled: Number(row.c_totp) > 0 };
+}
+
 /**
  * The caller's own customer and whether it has an enabled second factor, in one statement prepared
- * on the driver (common/prepared.ts): GET /v1.0/customer asks it on every call.
+ * on the driver (common/prepared.ts): GET /v1.0/customer asks it when the credential did not bring
+ * it (Principal.profile).
  */
-const OWN_PROFILE = `SELECT c.id, c.username, c.name, c.detail, c.email, c.phone_number, c.address,
-    c.webhook_method, c.webhook_uri, c.permission, c.tm_create, c.tm_update, c.tm_delete,
-    (SELECT COUNT(*) FROM totp_credentials t WHERE t.customer_id = c.id AND t.enabled = ?) AS totp
-  FROM customers c WHERE c.id = ? AND c.tm_delete IS NULL`;
+const OWN_PROFILE = `SELECT ${OWN_PROFILE_COLUMNS} FROM customers c WHERE c.id = ? AND c.tm_delete IS NULL`;
 
 interface ProfileRow {
   id: string;
@@ -94,7 +135,7 @@ interface ProfileRow {
 @Injectable()
 export class CustomerRepository {
   private readonly cache: ReadThroughCache<Customer>;
-  private readonly ownProfile: PreparedRead<ProfileRow & { totp: number | string }>;
+  private readonly ownProfile: PreparedRead<OwnProfileRow>;
   /** The profiles GET /v1.0/customer answers; a TOTP change revokes the customer too (totp.repository.ts). */
   private readonly ownProfiles: ReadThroughCache<OwnProfile>;
 
@@ -115,8 +156,8 @@ export class CustomerRepository {
   /** The live customer's profile, and whether its second factor is enabled. */
   findOwnProfile(id: string): OwnProfile | Promise<OwnProfile | null> {
     return this.ownProfiles.get(id, async () => {
-      const [row] = await this.ownProfile([1, id]);
-      return row === undefined ? null : { ...fromProfileRow(row), totpEnabled: Number(row.totp) > 0 };
+      const [row] = await this.ownProfile([...OWN_PROFILE_PARAMS, id]);
+      return row === undefined ? null : ownProfileOf(row);
     });
   }
 

@@ -40,7 +40,7 @@ export class CustomerController {
   @ApiOperation({ summary: "The caller's own customer" })
   @ApiOkResponse({ type: OwnCustomerDto })
   get(@CurrentPrincipal() principal: Principal): Promise<OwnCustomerDto> {
-    return this.customers.own(principal.customerId);
+    return this.customers.own(principal);
   }
 
   @Put()

@@ -8,6 +8,7 @@ import {
   type AuditRecord,
 } from '../audit/audit-event.js';
 import { ApiError } from '../common/api-error.js';
+import type { Principal } from '../common/principal.js';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { uriRefusal } from '../webhooks/webhook-address.js';
@@ -117,9 +118,12 @@ export class CustomersService {
     private readonly config: AppConfig,
   ) {}
 
-  /** The caller's own customer, with whether its second factor is on: one statement. */
-  async own(id: string): Promise<OwnCustomerDto> {
-    const customer = await this.customers.findOwnProfile(id);
+  /**
+   * The caller's own customer, with whether its second factor is on: as the credential's lookup
+   * read it (Principal.profile), else in one statement.
+   */
+  async own(principal: Pick<Principal, 'customerId' | 'profile'>): Promise<OwnCustomerDto> {
+    const customer = principal.profile ?? (await this.customers.findOwnProfile(principal.customerId));
     if (customer === null) throw customerNotFound();
     return Object.assign(toCustomerDto(customer), { totp_enabled: customer.totpEnabled });
   }

@@ -11,6 +11,13 @@ import { preparedRead, type PreparedRead } from '../common/prepared.js';
 import type { AuditContext, AuditRecord } from '../audit/audit-event.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { Revocations } from '../redis/revocations.js';
+import {
+  OWN_PROFILE_COLUMNS,
+  OWN_PROFILE_PARAMS,
+  ownProfileOf,
+  type OwnProfile,
+  type OwnProfileRow,
+} from '../customers/customer.repository.js';
 import { Session } from './session.entity.js';
 
 /** As many as the keys: one per person logged in, about 200 bytes each. */
@@ -23,9 +30,10 @@ const LIVE = `SELECT id, customer_id, client_ip, user_agent, tm_create, tm_last_
 
 /**
  * The one statement a JWT costs a request that misses the cache: the live session and its live
- * customer together, by their primary keys, prepared on the driver (common/prepared.ts).
+ * customer together (the customer's profile too, which GET /v1.0/customer answers), by their
+ * primary keys, prepared on the driver (common/prepared.ts).
  */
-const JWT_CREDENTIAL = `SELECT s.id, s.customer_id, s.tm_last_seen, c.username, c.permission
+const JWT_CREDENTIAL = `SELECT s.id, s.customer_id, s.tm_last_seen, c.username, c.permission, ${OWN_PROFILE_COLUMNS}
   FROM sessions s INNER JOIN customers c ON c.id = s.customer_id
   WHERE s.id = ? AND s.tm_end IS NULL AND c.tm_delete IS NULL`;
 
@@ -36,9 +44,11 @@ export interface SessionCredential {
   tmLastSeen: Date;
   username: string;
   permission: number;
+  /** The customer's profile as GET /v1.0/customer answers it (dropped with the session on a `customer` revocation). */
+  profile: OwnProfile;
 }
 
-interface SessionCredentialRow {
+interface SessionCredentialRow extends OwnProfileRow {
   id: string;
   customer_id: string;
   tm_last_seen: Date | string;
@@ -98,7 +108,7 @@ export class SessionRepository {
   /** The session with this id while it has not ended, with its customer while that lives. */
   findCredential(id: string): SessionCredential | Promise<SessionCredential | null> {
     return this.cache.get(id, async () => {
-      const [row] = await this.findCredentialRow([id]);
+      const [row] = await this.findCredentialRow([...OWN_PROFILE_PARAMS, id]);
       return row === undefined
         ? null
         : {
@@ -107,6 +117,7 @@ export class SessionRepository {
             tmLastSeen: fromSqlDatetime(row.tm_last_seen),
             username: row.username,
             permission: Number(row.permission),
+            profile: ownProfileOf(row),
           };
     });
   }
