@@ -1,4 +1,4 @@
-import type { OwnProfile } from '../customers/customer.repository.js';
+import type { OwnProfile } from '../customers/customer.entity.js';
 import type { Rights } from './scopes.js';
 
 /** Who is calling, as both strategies resolve it. */

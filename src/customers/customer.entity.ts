@@ -65,3 +65,19 @@ export class Customer {
   @Column({ name: 'tm_delete', type: 'datetime', precision: 3, nullable: true })
   tmDelete: Date | null;
 }
+
+/** VoIPBIN's contact and webhook fields of a customer. */
+export type CustomerContact = Pick<
+  Customer,
+  'email' | 'phoneNumber' | 'address' | 'webhookMethod' | 'webhookUri'
+>;
+
+/** What a customer's answer shows. */
+export type CustomerProfile = Pick<
+  Customer,
+  'id' | 'username' | 'name' | 'detail' | 'permission' | 'tmCreate' | 'tmUpdate' | 'tmDelete'
+> &
+  CustomerContact;
+
+/** A customer's profile, and whether its second factor is on. */
+export type OwnProfile = CustomerProfile & { totpEnabled: boolean };

@@ -11,20 +11,9 @@ import { AuditRepository } from '../audit/audit.repository.js';
 import { preparedRead, type PreparedRead } from '../common/prepared.js';
 import { transaction } from '../common/transaction.js';
 import { Revocations } from '../redis/revocations.js';
-import { Customer } from './customer.entity.js';
+import { Customer, type CustomerContact, type CustomerProfile, type OwnProfile } from './customer.entity.js';
 
-/** VoIPBIN's contact and webhook fields of a customer. */
-export type CustomerContact = Pick<
-  Customer,
-  'email' | 'phoneNumber' | 'address' | 'webhookMethod' | 'webhookUri'
->;
-
-/** What a customer's answer shows. */
-export type CustomerProfile = Pick<
-  Customer,
-  'id' | 'username' | 'name' | 'detail' | 'permission' | 'tmCreate' | 'tmUpdate' | 'tmDelete'
-> &
-  CustomerContact;
+export type { CustomerContact, CustomerProfile, OwnProfile };
 
 /**
  * A change to a live customer; a new password hash also starts a new token generation and ends
@@ -57,9 +46,6 @@ export type WriteResult = CustomerProfile | 'not-found' | 'password-changed' | '
 const PROFILES = `SELECT id, username, name, detail, email, phone_number, address, webhook_method, webhook_uri,
     permission, tm_create, tm_update, tm_delete
   FROM customers WHERE tm_delete IS NULL`;
-
-/** A customer's profile, and whether its second factor is on. */
-export type OwnProfile = CustomerProfile & { totpEnabled: boolean };
 
 /** The columns a profile is made of (ProfileRow). */
 const PROFILE_COLUMNS = [
