@@ -32,6 +32,9 @@ function repositories(revocations: Revocations) {
     allowed_cidrs: '[]',
     username: 'x',
     permission: 32,
+    c_tm_create: new Date(0),
+    c_tm_update: null,
+    c_tm_delete: null,
   });
   const keys = new AccessKeyRepository(
     {
@@ -40,7 +43,8 @@ function repositories(revocations: Revocations) {
         dataSource: {
           options: { type: 'postgres' },
           driver: {},
-          query: (_sql: string, [hash]: string[]) => {
+          query: (_sql: string, params: string[]) => {
+            const hash = params.at(-1) ?? '';
             asked.push(hash);
             return Promise.resolve([keyRow(hash)]);
           },
@@ -52,6 +56,7 @@ function repositories(revocations: Revocations) {
   );
   const customers = new CustomerRepository(
     {
+      manager: { dataSource: { options: { type: 'postgres' }, driver: {} } },
       findOneBy: ({ id }: { id: string }) => {
         asked.push(id);
         return Promise.resolve({ id, tokenGeneration: 0 } as Customer);
