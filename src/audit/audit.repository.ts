@@ -109,19 +109,18 @@ export class AuditRepository implements EntitySubscriberInterface {
     pendingActions(event.queryRunner).length = 0;
   }
 
-  /**
-   * Appends events, in order, within the caller's transaction. Appending locks the chain's head row
-   * (`audit_chains`) until that transaction ends: two writers on one chain take turns, so it never
-   * forks, and writers on different customers' chains never wait for each other. On MySQL/MariaDB
-   * the transaction must be READ COMMITTED: under REPEATABLE READ, two first writers of a chain
-   * would each take a gap lock where its head goes, and each wait for the other's to insert it.
-   */
   /** Runs `hook` for every event appended from now on, in the transaction that appends it. */
   onAppend(hook: AppendHook): void {
     this.hooks.push(hook);
   }
 
-  /** Appends events (see above); their ids, in order. */
+  /**
+   * Appends events, in order, within the caller's transaction; their ids, in order. Appending locks the chain's head row
+   * (`audit_chains`) until that transaction ends: two writers on one chain take turns, so it never
+   * forks, and writers on different customers' chains never wait for each other. On MySQL/MariaDB
+   * the transaction must be READ COMMITTED: under REPEATABLE READ, two first writers of a chain
+   * would each take a gap lock where its head goes, and each wait for the other's to insert it.
+   */
   async append(m: EntityManager, ...records: AuditRecord[]): Promise<string[]> {
     const ids: string[] = [];
     for (const record of records) {
