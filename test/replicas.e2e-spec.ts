@@ -7,6 +7,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { typeOrmOptions } from '../src/database/typeorm.options.js';
 import { login, startApp, type TestApp } from './support/app.js';
 import { insertAccessKey, insertCustomer, PASSWORD } from './support/factories.js';
+import { until } from './support/instances.js';
 import { MariaDbServer } from './support/mariadb-server.js';
 
 const APP_USER = 'voipbin:app-password';
@@ -150,6 +151,21 @@ describe('read replicas (DATABASE_REPLICA_URLS), on a MariaDB primary and replic
     expect(ids).toContain(created.id);
     expect(ids).not.toContain(old.id);
   });
+
+  it('reads lists from the primary while the replica is silent, and from the replica once it answers again', async () => {
+    replica!.pause();
+    try {
+      // The replica's connection times out (the deadline), and the primary answers.
+      expect(await listed()).not.toContain(replicaOnly.id);
+      // The replica rests: the next list goes to the primary at once, with no second deadline.
+      const started = Date.now();
+      expect(await listed()).not.toContain(replicaOnly.id);
+      expect(Date.now() - started).toBeLessThan(2500);
+    } finally {
+      replica!.resume();
+    }
+    await until('a list from the replica', async () => (await listed()).includes(replicaOnly.id), 20_000);
+  }, 40_000);
 
   it('reads a list from the primary while the replica is down', async () => {
     await replica!.stop();

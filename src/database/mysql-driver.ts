@@ -28,7 +28,7 @@ const fault = (code: string, message: string) => Object.assign(new Error(message
  *   the server may have committed it before the link failed, which no other 503 means.
  *
  * With read replicas TypeORM asks for a pool cluster instead (a MASTER pool and a SLAVE pool per
- * replica): each of its pools is bounded the same way.
+ * replica), bounded the same way where it hands out connections.
  *
  * `deadlineMs` 0 bounds nothing (the migration CLI on a big table).
  */
@@ -44,29 +44,27 @@ export function mysqlWithDeadlines(deadlineMs: number): {
     },
     createPoolCluster(options) {
       const cluster = mysql2.createPoolCluster(options);
-      if (deadlineMs <= 0) return cluster;
-      // mysql2 builds each pool inside add() and keeps it only in its private node table.
-      const add = cluster.add.bind(cluster) as (id: string, config: PoolOptions) => void;
-      const nodes = (cluster as unknown as { _nodes: Record<string, { pool: Pool }> })._nodes;
-      (cluster as unknown as { add: typeof add }).add = (id, config) => {
-        add(id, config);
-        boundWaits(nodes[id].pool, deadlineMs);
-      };
+      if (deadlineMs > 0) boundWaits(cluster, deadlineMs);
       return cluster;
     },
   };
 }
 
-function boundWaits(pool: Pool, deadlineMs: number): void {
-  const getConnection = pool.getConnection.bind(pool);
+/**
+ * Bounds `getConnection` of a pool, or of a cluster (called with a pattern and a selector first),
+ * and the statements of each connection it hands out.
+ */
+function boundWaits(source: Pool | PoolCluster, deadlineMs: number): void {
+  const getConnection = source.getConnection.bind(source) as (...args: unknown[]) => void;
   const bounded = new WeakSet<PoolConnection>();
-  pool.getConnection = (callback: (error: Error | null, connection: PoolConnection) => void) => {
+  (source as unknown as { getConnection: (...args: unknown[]) => void }).getConnection = (...args) => {
+    const callback = args.pop() as (error: Error | null, connection: PoolConnection) => void;
     let waiting = true;
     const timer = setTimeout(() => {
       waiting = false;
       callback(fault('ETIMEDOUT', 'no database connection within the deadline'), undefined as never);
     }, deadlineMs);
-    getConnection((error, connection) => {
+    getConnection(...args, (error: Error | null, connection: PoolConnection) => {
       if (!waiting) {
         connection?.release();
         return;

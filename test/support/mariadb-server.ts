@@ -99,6 +99,15 @@ export class MariaDbServer {
     }
   }
 
+  /** Freezes the server (SIGSTOP): it keeps its connections and port, and answers nothing. */
+  pause(): void {
+    this.process.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process.kill('SIGCONT');
+  }
+
   /** Stops the server and waits for it to be gone. */
   async stop(): Promise<void> {
     if (this.process.exitCode !== null || this.process.signalCode !== null) return;
