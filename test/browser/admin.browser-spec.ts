@@ -287,11 +287,20 @@ describe('the admin page and Swagger UI in Chromium', () => {
       'Read-only',
     );
 
-    // Custom: from the catalogue, filtered; with a network.
+    // Custom: from the catalogue, filtered; with a network. The catalogue arrives after the filter is
+    // typed, and is filtered all the same.
+    let releaseCatalogue = () => {};
+    const catalogueHeld = new Promise<void>((resolve) => (releaseCatalogue = resolve));
+    await page.route('**/v1.0/scopes', async (route) => {
+      await catalogueHeld;
+      await route.continue();
+    });
     await createForm.getByLabel('Name').fill('call reports');
     await createForm.getByLabel('Access', { exact: true }).selectOption('custom');
     await page.getByLabel('Filter the resources').fill('calls');
+    releaseCatalogue();
     await page.getByLabel('calls: access', { exact: true }).selectOption('read');
+    await page.unroute('**/v1.0/scopes');
     await expect(page.getByLabel('numbers: access', { exact: true }).isVisible()).resolves.toBe(false);
     await createForm.getByLabel('Networks (optional)').fill('203.0.113.0/24');
     await createForm.getByRole('button', { name: 'Create' }).click();

@@ -324,6 +324,13 @@ async function loadCatalogue() {
       return row;
     });
   $('scope-list').replaceChildren(...rows);
+  // A filter typed while the catalogue was on its way applies to it too.
+  filterScopes();
+}
+
+function filterScopes() {
+  const filter = $('scope-filter').value.trim().toLowerCase();
+  for (const row of $('scope-list').children) row.hidden = !row.dataset.resource.includes(filter);
 }
 
 /** The scopes the form asks for; null when a custom choice names none. */
@@ -350,10 +357,7 @@ $('key-access').addEventListener('change', () => {
   if (custom) void busy($('key-access'), $('app-error'), loadCatalogue);
 });
 
-$('scope-filter').addEventListener('input', () => {
-  const filter = $('scope-filter').value.trim().toLowerCase();
-  for (const row of $('scope-list').children) row.hidden = !row.dataset.resource.includes(filter);
-});
+$('scope-filter').addEventListener('input', filterScopes);
 
 /** Newest or soonest first; a key never used goes last when sorting by last use. */
 const SORTS = {
