@@ -15,11 +15,9 @@ import { requestIdFor } from './common/request-id.js';
 import { AppConfig } from './config/app-config.js';
 import { Draining } from './health/draining.js';
 import { MetricsService } from './metrics/metrics.service.js';
-import { keepRawBody } from './common/raw-body.js';
+import { jsonBody } from './common/json-body.js';
 
 const BODY_LIMIT = 100 * 1024;
-/** No body the API takes is nested more than a few levels; deeper ones only cost (or crash) a walk. */
-const MAX_JSON_DEPTH = 32;
 /**
  * A whole request (headers and body) must arrive within this, and its headers within the second:
  * a client trickling bytes holds a connection no longer. 100 kB (the body limit) in 15 s is 7 kB/s.
@@ -102,17 +100,6 @@ export function createAdapter(trustProxy: boolean | number | string = false): Fa
 }
 
 /** Whether a parsed JSON value is nested deeper than `limit`, walked without recursion. */
-function deeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const [node, depth] = next;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
 type BodyParser = FastifyBodyParser<Buffer>;
 
 /**
@@ -129,31 +116,6 @@ function registerBodyParsers(app: NestFastifyApplication): void {
   server.removeAllContentTypeParsers();
   app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT }, jsonBody(server));
   app.useBodyParser('*', { bodyLimit: BODY_LIMIT }, otherMediaType);
-}
-
-/**
- * Fastify's own JSON parser (prototype poisoning removed), refusing a body nested deeper than
- * MAX_JSON_DEPTH before validation walks it: class-transformer recurses, and a few kB of brackets
- * overflow its stack.
- */
-function jsonBody(server: FastifyInstance): BodyParser {
-  const parse = server.getDefaultJsonParser('remove', 'remove');
-  return (req, body, done) => {
-    keepRawBody(req, body);
-    void parse(req, body.toString(), (error, parsed) => {
-      if (error) done(error, undefined);
-      else if (deeperThan(parsed, MAX_JSON_DEPTH)) {
-        done(
-          new ApiError(
-            400,
-            'INVALID_JSON_BODY',
-            `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
-          ),
-          undefined,
-        );
-      } else done(null, parsed);
-    });
-  };
 }
 
 const otherMediaType: BodyParser = (_req, _body, done) => {

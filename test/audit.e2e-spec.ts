@@ -218,9 +218,23 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
         .expect(400);
       await request(t.http).get('/v1.0/customer').set('authorization', jwt).expect(200);
       await request(t.http).get('/v1.0/accesskeys').set('authorization', jwt).expect(200);
-      const { token } = (
+      const { token, id } = (
         await request(t.http).post('/v1.0/accesskeys').set('authorization', jwt).send({}).expect(200)
-      ).body as { token: string };
+      ).body as { token: string; id: string };
+      // A body that names no field changes nothing, not even tm_update.
+      const customerBefore = (await request(t.http).get('/v1.0/customer').set('authorization', jwt)).body;
+      for (const req of [
+        request(t.http).put(`/v1.0/accesskeys/${id}`).set('authorization', jwt),
+        request(t.http).put('/v1.0/customer').set('authorization', jwt),
+        request(t.http).put('/v1.0/customer/key-policy').set('authorization', jwt),
+        request(t.http).put(`/v1.0/customers/${alice.id}`).set('authorization', jwtOf(root)),
+      ]) {
+        await req.send({}).expect(200);
+      }
+      const key = (await request(t.http).get(`/v1.0/accesskeys/${id}`).set('authorization', jwt)).body;
+      expect(key.tm_update).toBeNull();
+      const customer = (await request(t.http).get('/v1.0/customer').set('authorization', jwt)).body;
+      expect(customer.tm_update).toBe(customerBefore.tm_update);
       await request(t.http).get('/v1.0/customer').set('authorization', `Bearer ${token}`).expect(200);
       await request(t.http).get('/v1.0/accesskeys').set('authorization', `Bearer ${token}`).expect(200);
       // The key's first use is from a network it has not been used from: that event alone, written

@@ -172,9 +172,26 @@ describe.each(DATABASES)('TOTP second factor and step-up on $name', (database) =
 
   it('refuses a second enrolment while enabled', async () => {
     const { token } = await enrol();
-    expect((await post(token, '/v1.0/customer/totp').expect(409)).body.error.reason).toBe(
-      'TOTP_ALREADY_ENABLED',
-    );
+    expect((await post(token, '/v1.0/customer/totp').expect(409)).body.error).toMatchObject({
+      status: 'FAILED_PRECONDITION',
+      reason: 'TOTP_ALREADY_ENABLED',
+    });
+  });
+
+  it('answers 409 FAILED_PRECONDITION to what needs a factor, or an enrolment, the customer has not', async () => {
+    const token = tokenOf(await login({}).expect(200));
+    for (const [path, reason] of [
+      ['/auth/step-up', 'TOTP_NOT_ENABLED'],
+      ['/v1.0/customer/totp/disable', 'TOTP_NOT_ENABLED'],
+      ['/v1.0/customer/totp/confirm', 'TOTP_NOT_PENDING'],
+    ]) {
+      const res = await post(token, path, { otp: '123456' });
+      expect([path, res.status, res.body.error]).toEqual([
+        path,
+        409,
+        expect.objectContaining({ status: 'FAILED_PRECONDITION', reason }),
+      ]);
+    }
   });
 });
 

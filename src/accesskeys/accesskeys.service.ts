@@ -150,10 +150,12 @@ export class AccessKeysService {
     by: AuditContext,
   ): Promise<AccessKeyDto> {
     await this.manageable(caller, id);
+    const fields = (['name', 'detail'] as const).filter((field) => dto[field] !== undefined);
+    // A body that names no field changes nothing: no write, no event.
+    if (fields.length === 0) return this.get(caller.customerId, id);
     const changes: KeyChanges = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
-    const fields = (['name', 'detail'] as const).filter((field) => dto[field] !== undefined);
     const event = keyEvent(caller, by, 'accesskey.updated', id, { fields });
     const updated = await this.keys.update(caller.customerId, id, changes, event);
     if (updated === null) throw accessKeyNotFound();

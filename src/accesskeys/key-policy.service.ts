@@ -25,13 +25,15 @@ export class KeyPolicyService {
   }
 
   async update(customerId: string, dto: UpdateKeyPolicyDto, by: AuditContext): Promise<KeyPolicyDto> {
+    const fields = (['max_lifetime', 'disable_unused_days', 'leak_action'] as const).filter(
+      (field) => dto[field] !== undefined,
+    );
+    // A body that names no field changes nothing: no write, no event.
+    if (fields.length === 0) return this.get(customerId);
     const changes: PolicyChanges = {};
     if (dto.max_lifetime !== undefined) changes.maxLifetime = dto.max_lifetime;
     if (dto.disable_unused_days !== undefined) changes.disableUnusedDays = dto.disable_unused_days;
     if (dto.leak_action !== undefined) changes.leakAction = dto.leak_action;
-    const fields = (['max_lifetime', 'disable_unused_days', 'leak_action'] as const).filter(
-      (field) => dto[field] !== undefined,
-    );
     const policy = await this.policies.update(customerId, changes, this.clock.now(), {
       customerId,
       action: 'key_policy.updated',

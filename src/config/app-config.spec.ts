@@ -308,6 +308,15 @@ describe('the documented configuration', () => {
     expect(inExample.sort()).toEqual([...VARIABLES].sort());
   });
 
+  it('docs/api.md, the contract, names every variable the service reads, and no other', () => {
+    const api = readFileSync(join(root, 'docs/api.md'), 'utf8');
+    const table = api.slice(api.indexOf('## Configuration'));
+    const inApi = [...table.matchAll(/^\|([^|]*)\|/gm)].flatMap((row) =>
+      [...row[1].matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]),
+    );
+    expect([...new Set(inApi)].sort()).toEqual([...VARIABLES].sort());
+  });
+
   it('.env.example holds valid values (its empty ones count as unset)', () => {
     const env = Object.fromEntries(
       [...serviceExample().matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]),

@@ -243,13 +243,16 @@ export class CustomersService {
         ]);
       }
     }
+    const events = updateEvents(id, dto, by);
+    // A body that names no field changes nothing: no write, no event.
+    if (events.length === 0) return this.get(id);
     const changes: CustomerChanges = { tmUpdate: this.clock.now() };
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.detail !== undefined) changes.detail = dto.detail;
     Object.assign(changes, contactChanges(dto));
     if (dto.permission !== undefined) changes.permission = dto.permission;
     if (dto.password !== undefined) changes.passwordHash = await hashPassword(dto.password);
-    return toCustomerDto(written(await this.customers.update(id, changes, updateEvents(id, dto, by))));
+    return toCustomerDto(written(await this.customers.update(id, changes, events)));
   }
 }
 

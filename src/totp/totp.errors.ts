@@ -10,8 +10,13 @@ export const stepUpRequired = () =>
     'STEP_UP_REQUIRED',
     'This needs a login or POST /auth/step-up less than 10 minutes old, with the second factor.',
   );
+
+/** The second factor is not in the state the request needs: a precondition, as VoIPBIN names it. */
+const wrongState = (reason: string, message: string) =>
+  new ApiError(409, reason, message, [], 'FAILED_PRECONDITION');
+
 export const totpAlreadyEnabled = () =>
-  new ApiError(409, 'TOTP_ALREADY_ENABLED', 'A second factor is enabled already; disable it first.');
+  wrongState('TOTP_ALREADY_ENABLED', 'A second factor is enabled already; disable it first.');
 export const totpNotPending = () =>
-  new ApiError(409, 'TOTP_NOT_PENDING', 'No enrolment to confirm: start one with POST /v1.0/customer/totp.');
-export const totpNotEnabled = () => new ApiError(409, 'TOTP_NOT_ENABLED', 'No second factor is enabled.');
+  wrongState('TOTP_NOT_PENDING', 'No enrolment to confirm: start one with POST /v1.0/customer/totp.');
+export const totpNotEnabled = () => wrongState('TOTP_NOT_ENABLED', 'No second factor is enabled.');
