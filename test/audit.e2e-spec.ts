@@ -434,6 +434,9 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
         '?actor=nobody',
         '?since=yesterday',
         '?customer_id=x',
+        '?target=nope',
+        `?target=key:${alice.id}`,
+        '?target=accesskey:not-an-id',
       ]) {
         const res = await list(jwtOf(alice), query).expect(400);
         expect((res.body as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
@@ -449,6 +452,16 @@ describe.each(DATABASES)('the audit log on $name', (database) => {
         .set('authorization', jwtOf(root))
         .expect(200);
       expect(verified.body).toEqual({ valid: true, events: 3 });
+
+      // The chain of unknown usernames too.
+      await request(t.http).post('/auth/login').send({ username: 'nobody', password: PASSWORD }).expect(401);
+      const unknown = await list(jwtOf(root), `?customer_id=${UNKNOWN_CUSTOMER}`).expect(200);
+      expect(actions(unknown.body)).toEqual(['login.failed']);
+      const proved = await request(t.http)
+        .get(`/v1.0/audit/verify?customer_id=${UNKNOWN_CUSTOMER}`)
+        .set('authorization', jwtOf(root))
+        .expect(200);
+      expect(proved.body).toEqual({ valid: true, events: 1 });
     });
 
     const verify = async () =>

@@ -1,8 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsUUID, Matches } from 'class-validator';
 import { IsOptionalNotNull } from '../../common/optional.decorator.js';
 import { PageQueryDto } from '../../common/page.dto.js';
 import { AUDIT_ACTIONS } from '../audit-event.js';
+
+/** What an event is about: a key, a customer or a session, by id. */
+const TARGET = /^(accesskey|customer|session):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Whose chain: the caller's own customer unless a super admin names another. */
 export class AuditChainQueryDto extends PageQueryDto {
@@ -26,11 +29,10 @@ export class AuditQueryDto extends AuditChainQueryDto {
   @IsUUID()
   actor?: string;
 
-  /** Only events on this target: `accesskey:<id>` or `customer:<id>`. */
+  /** Only events on this target: `accesskey:<id>`, `customer:<id>` or `session:<id>`. */
   @ApiPropertyOptional({ example: 'accesskey:2f1f8f7e-9b3d-4c60-8465-b69e9f28b6dc' })
   @IsOptionalNotNull()
-  @IsString()
-  @MaxLength(128)
+  @Matches(TARGET, { message: 'target must be accesskey:<id>, customer:<id> or session:<id>' })
   target?: string;
 
   /** Only events at or after this time (ISO 8601). */
