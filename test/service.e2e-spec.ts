@@ -76,14 +76,18 @@ describe.each(DATABASES)('the HTTP service on $name', (database) => {
     expect(big.body.error.reason).toBe('PAYLOAD_TOO_LARGE');
   });
 
-  it('drops prototype-pollution keys from a JSON body instead of merging them', async () => {
+  it('refuses prototype-pollution keys in a JSON body with 400, naming the field, and merges nothing', async () => {
     const res = await request(t.http)
       .post('/auth/login')
       .set('content-type', 'application/json')
       .send(
         '{"username":"nobody","password":"x","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
       );
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      reason: 'INVALID_ARGUMENT',
+      details: [{ field: expect.stringMatching(/^(__proto__|constructor)$/) }],
+    });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
