@@ -142,6 +142,12 @@ describe('loadConfig', () => {
     expect(failure({ JWT_SECRET: SECRET, ...env })).toContain(name);
   });
 
+  it('says one thing per bad variable: the first rule it breaks', () => {
+    const message = failure({ JWT_SECRET: SECRET, PORT: 'abc' });
+    expect(message).toContain('PORT must be an integer number');
+    expect(message).not.toMatch(/greater than|less than/);
+  });
+
   it('refuses production without a JWT_SECRET, with a short one, or with an in-memory database', () => {
     expect(failure({ NODE_ENV: 'production' })).toContain('JWT_SECRET');
     expect(failure({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })).toContain('JWT_SECRET');

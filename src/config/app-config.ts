@@ -389,7 +389,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     VARIABLES.filter((name) => env[name] !== undefined && env[name] !== '').map((name) => [name, env[name]]),
   );
   const vars = plainToInstance(EnvironmentVariables, present);
-  const problems = validateSync(vars).flatMap((e) => Object.values(e.constraints ?? {}));
+  // One problem per variable: the first of its rules as written (class-validator lists them last first).
+  const problems = validateSync(vars).flatMap((e) => Object.values(e.constraints ?? {}).slice(-1));
   const production = vars.NODE_ENV === 'production';
 
   if (vars.JWT_SECRET !== undefined && Buffer.byteLength(vars.JWT_SECRET) < MIN_SECRET_BYTES) {

@@ -314,7 +314,21 @@ describe('the admin page and Swagger UI in Chromium', () => {
     await createForm.getByLabel('Access', { exact: true }).selectOption('custom');
     await createForm.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('alert').filter({ hasText: 'Choose at least one scope' }).waitFor();
+    // A value the browser itself refuses clears the message of the attempt before.
+    await createForm.getByLabel('Valid for (days)').fill('0');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    await expect(page.locator('#app-error').textContent()).resolves.toBe('');
     expect(errors).toEqual([]);
+
+    // The service refusing a field: its message and the field's as one sentence.
+    await createForm.getByLabel('Valid for (days)').fill('30');
+    await createForm.getByLabel('Access', { exact: true }).selectOption('full');
+    await createForm.getByLabel('Networks (optional)').fill('10.0.0.0/33');
+    await createForm.getByRole('button', { name: 'Create' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /^The request is invalid: [^.]*allowed_cidrs/ })
+      .waitFor();
     await context.close();
   });
 

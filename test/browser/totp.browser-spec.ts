@@ -55,6 +55,16 @@ describe('two-factor authentication on the admin page in Chromium', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.keyboard.press('Enter');
 
+    // Another session, in another browser: listed, and ended by the enrolment, as the table shows.
+    await request(t.http)
+      .post('/auth/login')
+      .send({ username: customer.username, password: PASSWORD })
+      .expect(200);
+    await page.reload();
+    const sessionRows = page.getByRole('table', { name: 'Sessions' }).locator('tbody tr');
+    await page.getByRole('button', { name: /^End the session from/ }).waitFor();
+    await expect(sessionRows.count()).resolves.toBe(2);
+
     // Enrol: the QR code is drawn in the page; the key is there to type by hand too.
     await page.getByRole('button', { name: 'Set up two-factor' }).click();
     const qr = page.getByRole('img', { name: 'QR code to scan with your authenticator app' });
@@ -73,6 +83,8 @@ describe('two-factor authentication on the admin page in Chromium', () => {
     await page.getByText('they will not be shown again.').waitFor();
     const codes = await page.locator('#recovery-codes code').allTextContents();
     expect(codes).toHaveLength(10);
+    await page.getByRole('button', { name: /^End the session from/ }).waitFor({ state: 'detached' });
+    await expect(sessionRows.count()).resolves.toBe(1);
     await page.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByText('Logging in needs a code from your app.').waitFor();
     await expect(page.locator('#recovery-codes').count()).resolves.toBe(0);

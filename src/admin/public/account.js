@@ -139,7 +139,8 @@ function recoveryCodes(codes, onDone) {
   );
 }
 
-function totpCard(api, customer, redraw) {
+/** `sessionsChanged` redraws the sessions: turning the factor on ends every other one. */
+function totpCard(api, customer, redraw, sessionsChanged) {
   const body = el('div', { className: 'stack' });
   const card = el(
     'div',
@@ -205,6 +206,7 @@ function totpCard(api, customer, redraw) {
             recoveryCodes(codes, () => void redraw('')),
           );
           body.querySelector('button').focus();
+          await sessionsChanged();
         });
       });
       body.replaceChildren(
@@ -313,7 +315,7 @@ export async function mount(section, api, message = '') {
     heading,
     el('p', { role: 'status', id: 'account-status', className: message ? 'done' : 'muted' }, message),
     passwordCard(api),
-    totpCard(api, customer, redraw),
+    totpCard(api, customer, redraw, sessions.load),
     sessions.card,
   );
   // The view was drawn anew (the button just used among it): focus goes to its top, not to <body>.

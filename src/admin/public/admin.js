@@ -29,7 +29,8 @@ class ApiFailure extends Error {
     const error = body && body.error;
     const details = error && Array.isArray(error.details) ? error.details.map((d) => d.message) : [];
     const message = (error && error.message) || `The request failed (HTTP ${status}).`;
-    super(details.length > 0 ? `${message} ${details.join('; ')}.` : message);
+    // "The request is invalid: name must be shorter...": the details go on the message's sentence.
+    super(details.length > 0 ? `${message.replace(/\.$/, '')}: ${details.join('; ')}.` : message);
     this.status = status;
     this.reason = (error && error.reason) || '';
   }
@@ -583,6 +584,9 @@ $('logout').addEventListener('click', async () => {
   await api('POST', 'auth/logout').catch(() => undefined);
   logOut();
 });
+
+// The browser refusing a field (out of range, say) says why itself: the last attempt's message goes.
+$('create-form').addEventListener('invalid', () => ($('app-error').textContent = ''), true);
 
 $('create-form').addEventListener('submit', (event) => {
   event.preventDefault();
