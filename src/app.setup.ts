@@ -99,7 +99,6 @@ export function createAdapter(trustProxy: boolean | number | string = false): Fa
   return adapter;
 }
 
-/** Whether a parsed JSON value is nested deeper than `limit`, walked without recursion. */
 type BodyParser = FastifyBodyParser<Buffer>;
 
 /**

@@ -115,9 +115,10 @@ export class AuditRepository implements EntitySubscriberInterface {
   }
 
   /**
-   * Appends events, in order, within the caller's transaction; their ids, in order. Appending locks the chain's head row
-   * (`audit_chains`) until that transaction ends: two writers on one chain take turns, so it never
-   * forks, and writers on different customers' chains never wait for each other. On MySQL/MariaDB
+   * Appends events, in order, within the caller's transaction; their ids, in order. Appending
+   * locks the chain's head row (`audit_chains`) until that transaction ends: two writers on one
+   * chain take turns, so it never forks, and writers on different customers' chains never wait for
+   * each other. On MySQL/MariaDB
    * the transaction must be READ COMMITTED: under REPEATABLE READ, two first writers of a chain
    * would each take a gap lock where its head goes, and each wait for the other's to insert it.
    */
